@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run every test suite in order; exit non-zero if any fails. Called by `make test`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+MAKE=${MAKE:-make}
+
+failed=()
+run() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		echo "=== $name: ok"
+	else
+		echo "=== $name: FAILED"
+		failed+=("$name")
+	fi
+}
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "tests: the BPF and network suites need root" >&2
+		return 1
+	fi
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+}
+
+run "unit tests" $MAKE --no-print-directory unit
+run "unit tests under ASan+UBSan" $MAKE --no-print-directory asan
+run "BPF tests (BPF_PROG_TEST_RUN on the real objects)" sh -c "$(declare -f need_root); need_root && $MAKE --no-print-directory bpftest"
+run "parser fuzzing (libFuzzer, ASan+UBSan, ${FUZZ_SECONDS:-60} s)" $MAKE --no-print-directory fuzz
+
+if [ ${#failed[@]} -ne 0 ]; then
+	echo "FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "all suites passed"
