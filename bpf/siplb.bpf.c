@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/* siplb.bpf.c: the XDP balancer: parse SIP, steer each dialog to one backend, forward by IPIP or L2. */
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "sip_parse.h"
+#include "siplb_hash.h"
+#include "siplb_maps.h"
+#include "lb_maps.h"
+#include "lb_encap.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+
+/*
+ * Benchmarks only (make bench): BPF_PROG_TEST_RUN with a repeat count runs
+ * the program again on the frame it has just rewritten, so after
+ * encapsulating, take the outer header off again to leave the input as it
+ * was. Set before load; false in siplbd, where the verifier removes the code.
+ */
+const volatile bool bench_undo_encap = false;
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_DEST 60
+
+static __always_inline void count(void *map, __u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(map, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline void count_traffic(void *map, __u32 idx, __u32 bytes)
+{
+	struct traffic *t = bpf_map_lookup_elem(map, &idx);
+
+	if (t) {
+		t->packets++;
+		t->bytes += bytes;
+	}
+}
+
+static __always_inline int drop(__u32 reason)
+{
+	count(&drop_stats, reason);
+	return XDP_DROP;
+}
+
+static __always_inline int slow(__u32 reason)
+{
+	count(&slow_stats, reason);
+	return XDP_PASS;
+}
+
+/* Is this address a VIP at all (its port-0 entry)? For packets without a UDP port. */
+static __always_inline int is_vip_addr(struct vip_key *k)
+{
+	k->port = 0;
+	k->proto = IPPROTO_UDP;
+	return bpf_map_lookup_elem(&vips, k) != NULL;
+}
+
+/* What the L2/L3 parse found about a packet for a VIP. */
+struct pkt_meta {
+	__u32 l2len;		/* Ethernet header, with its VLAN tag if any */
+	__u32 off;		/* UDP payload offset in the frame */
+	__u32 ip_len;		/* IP packet length (header + payload) */
+	__u8 family;
+};
+
+/*
+ * Choose the backend for a SIP message of a VIP. Returns the backend id, or
+ * SIPLB_NO_BACKEND with *verdict set to the XDP action already counted.
+ */
+static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi,
+				   const struct siplb_config *cfg,
+				   struct sip_msg *m, __u32 off, __u64 *hash)
+{
+	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
+	struct affinity *aff, fresh;
+	struct backend *be;
+	__u32 id, idx, now;
+	__u64 h, akey;
+
+	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
+		struct sip_aor a;
+
+		if (sip_to_aor(ctx, off, m, &a) == 0 && a.len) {
+			key_off = off + a.off;
+			key_len = a.len;
+			count(&event_stats, SIPLB_EV_KEY_AOR);
+		}
+	}
+	h = siplb_hash(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
+	*hash = h;
+	akey = h ^ ((__u64)vi->vip_id * SIPLB_VIP_MIX);
+	now = bpf_ktime_get_coarse_ns() >> 30;
+
+	aff = bpf_map_lookup_elem(&affinity, &akey);
+	if (aff) {
+		id = aff->backend;
+		be = bpf_map_lookup_elem(&backends, &id);
+		if (cfg->idle_units && now - aff->seen > cfg->idle_units) {
+			count(&event_stats, SIPLB_EV_IDLE_EXPIRED);
+		} else if (be && be->state != SIPLB_BE_DOWN) {
+			if (be->state == SIPLB_BE_DRAINING)
+				count(&event_stats, SIPLB_EV_KEEP_DRAINING);
+			/* write only when the second changes: the line stays shared */
+			if (aff->seen != now)
+				aff->seen = now;
+			count(&event_stats, SIPLB_EV_AFFINITY_HIT);
+			return id;
+		} else {
+			count(&event_stats, SIPLB_EV_REPICK_DOWN);
+		}
+	}
+
+	if (!vi->up || !cfg->maglev_size)
+		return SIPLB_NO_BACKEND;
+	idx = siplb_maglev_index(vi->vip_id, vi->gen & (SIPLB_MAGLEV_GENS - 1),
+				 cfg->maglev_size, h % cfg->maglev_size);
+	{
+		__u32 *slot = bpf_map_lookup_elem(&maglev, &idx);
+
+		if (!slot)
+			return SIPLB_NO_BACKEND;
+		id = *slot;
+	}
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || be->state == SIPLB_BE_DOWN)
+		return SIPLB_NO_BACKEND;
+	count(&event_stats, SIPLB_EV_MAGLEV_PICK);
+
+	/* A request opens or continues a dialog: remember where it went. A
+	 * response for an unknown dialog only follows the table. */
+	if (m->kind == SIP_KIND_REQUEST || aff) {
+		fresh.backend = id;
+		fresh.seen = now;
+		bpf_map_update_elem(&affinity, &akey, &fresh, BPF_ANY);
+		count(&event_stats, SIPLB_EV_AFFINITY_NEW);
+	}
+	return id;
+}
+
+/* Benchmarks only: drop the outer header again (see bench_undo_encap). */
+static __noinline int bench_decap(struct xdp_md *ctx, struct pkt_meta *pm)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 outer = pm->family == AF_INET ? sizeof(struct iphdr) :
+					      sizeof(struct ipv6hdr);
+	struct ethhdr eth;
+
+	if (data + sizeof(eth) > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(&eth, data, sizeof(eth));
+	if (bpf_xdp_adjust_head(ctx, outer))
+		return XDP_ABORTED;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + sizeof(eth) > data_end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, &eth, sizeof(eth));
+	return XDP_TX;
+}
+
+/* Parse, steer and forward one UDP packet to a VIP. */
+static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi,
+				   struct pkt_meta *pm)
+{
+	const struct siplb_config *cfg;
+	const struct nexthop *nh;
+	const struct backend *be;
+	struct sip_msg m;
+	__u32 zero = 0, id, vip_id = vi->vip_id;
+	__u64 h = 0;
+	int verdict, err;
+
+	verdict = sip_scan(ctx, pm->off, &m);
+	if (verdict == SIP_VERDICT_DROP)
+		return drop(m.reason);
+	if (verdict == SIP_VERDICT_SLOW)
+		return slow(m.reason);
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return XDP_PASS;
+	id = steer(ctx, vi, cfg, &m, pm->off, &h);
+	if (id == SIPLB_NO_BACKEND)
+		return drop(SIPLB_DROP_NO_BACKEND);
+	be = bpf_map_lookup_elem(&backends, &id);
+	nh = bpf_map_lookup_elem(&nexthops, &id);
+	if (!be || !nh || !nh->ifindex)
+		return slow(SIPLB_SLOW_NO_NEXTHOP);
+
+	if (vi->mode == SIPLB_FWD_L2) {
+		void *data = (void *)(long)ctx->data;
+		void *data_end = (void *)(long)ctx->data_end;
+
+		if (data + sizeof(struct ethhdr) > data_end)
+			return XDP_ABORTED;
+		set_macs(data, nh);
+	} else if (pm->family == AF_INET) {
+		if (pm->ip_len + sizeof(struct iphdr) > cfg->mtu)
+			return slow(SIPLB_SLOW_MTU);
+		err = encap_ipip4(ctx, pm->l2len, nh, cfg->src4, be->addr[0]);
+		if (err)
+			return XDP_ABORTED;
+	} else {
+		if (pm->ip_len + sizeof(struct ipv6hdr) > cfg->mtu)
+			return slow(SIPLB_SLOW_MTU);
+		err = encap_ip6ip6(ctx, pm->l2len, nh, cfg->src6, be->addr,
+				   (__u32)(h >> 44));
+		if (err)
+			return XDP_ABORTED;
+	}
+	count(&event_stats, SIPLB_EV_FORWARDED);
+	count_traffic(&vip_stats, vip_id, pm->ip_len);
+	count_traffic(&backend_stats, id, pm->ip_len);
+	if (bench_undo_encap && vi->mode == SIPLB_FWD_IPIP)
+		return bench_decap(ctx, pm);
+	if (nh->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(nh->ifindex, 0);
+}
+
+SEC("xdp")
+int siplb_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct vip_key vk = {};
+	struct pkt_meta pm = {};
+	struct vip_info *vi;
+	struct udphdr *udp;
+	__u16 proto;
+	__u32 frame_len = data_end - data;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_PASS;
+	proto = eth->h_proto;
+	pm.l2len = sizeof(*eth);
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
+		if (data + sizeof(*eth) + 4 > data_end)
+			return XDP_PASS;
+		proto = *(__be16 *)(data + sizeof(*eth) + 2);
+		pm.l2len += 4;
+	}
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data + pm.l2len;
+		__u32 ihl;
+
+		if ((void *)(ip + 1) > data_end)
+			return XDP_PASS;
+		ihl = ip->ihl * 4;
+		vk.family = AF_INET;
+		vk.addr[0] = ip->daddr;
+		if (ip->protocol != IPPROTO_UDP || ihl < sizeof(*ip) ||
+		    (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))) {
+			if (!is_vip_addr(&vk))
+				return XDP_PASS;
+			if (ihl < sizeof(*ip))
+				return drop(SIPLB_DROP_BAD_L3);
+			if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+				return slow(SIPLB_SLOW_FRAGMENT);
+			if (ip->protocol == IPPROTO_TCP)
+				return slow(SIPLB_SLOW_TCP);
+			return XDP_PASS;	/* ICMP and the like: the stack's */
+		}
+		udp = (void *)ip + (ihl & 0x3c);
+		if ((void *)(udp + 1) > data_end)
+			return XDP_PASS;
+		vk.port = udp->dest;
+		vk.proto = IPPROTO_UDP;
+		vi = bpf_map_lookup_elem(&vips, &vk);
+		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
+			return XDP_PASS;
+		pm.family = AF_INET;
+		pm.ip_len = bpf_ntohs(ip->tot_len);
+		pm.off = pm.l2len + ihl + sizeof(*udp);
+		if (pm.ip_len < ihl + sizeof(*udp) ||
+		    pm.l2len + pm.ip_len > frame_len ||
+		    bpf_ntohs(udp->len) != pm.ip_len - ihl)
+			return drop(SIPLB_DROP_BAD_L3);
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data + pm.l2len;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return XDP_PASS;
+		vk.family = AF_INET6;
+		__builtin_memcpy(vk.addr, &ip6->daddr, 16);
+		if (ip6->nexthdr != IPPROTO_UDP) {
+			if (!is_vip_addr(&vk))
+				return XDP_PASS;
+			switch (ip6->nexthdr) {
+			case IPPROTO_TCP:
+				return slow(SIPLB_SLOW_TCP);
+			case NEXTHDR_FRAGMENT:
+				return slow(SIPLB_SLOW_FRAGMENT);
+			case NEXTHDR_HOP:
+			case NEXTHDR_ROUTING:
+			case NEXTHDR_DEST:
+				return slow(SIPLB_SLOW_IP_EXT);
+			default:
+				return XDP_PASS;	/* ICMPv6 and the like: the stack's */
+			}
+		}
+		udp = (void *)(ip6 + 1);
+		if ((void *)(udp + 1) > data_end)
+			return XDP_PASS;
+		vk.port = udp->dest;
+		vk.proto = IPPROTO_UDP;
+		vi = bpf_map_lookup_elem(&vips, &vk);
+		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
+			return XDP_PASS;
+		pm.family = AF_INET6;
+		pm.ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		pm.off = pm.l2len + sizeof(*ip6) + sizeof(*udp);
+		if (pm.l2len + pm.ip_len > frame_len ||
+		    bpf_ntohs(udp->len) != pm.ip_len - sizeof(*ip6))
+			return drop(SIPLB_DROP_BAD_L3);
+	} else {
+		return XDP_PASS;
+	}
+	/* Ethernet padding after a short IP packet is not SIP payload. */
+	if (pm.l2len + pm.ip_len < frame_len &&
+	    bpf_xdp_adjust_tail(ctx, -(int)(frame_len - pm.l2len - pm.ip_len)))
+		return drop(SIPLB_DROP_BAD_L3);
+	return balance(ctx, vi, &pm);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/* lbmaps.c: writes and reads the balancer's maps for siplbd, siplbctl and the tests. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "lbmaps.h"
+
+const char *const lb_map_names[LB_NMAPS] = {
+	"vips", "backends", "maglev", "affinity", "nexthops", "config",
+	"drop_stats", "slow_stats", "event_stats", "vip_stats", "backend_stats",
+};
+
+int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m)
+{
+	int *fds = (int *)m;
+	int i;
+
+	for (i = 0; i < LB_NMAPS; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, lb_map_names[i]);
+
+		if (!map)
+			return -ENOENT;
+		fds[i] = bpf_map__fd(map);
+		if (fds[i] < 0)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+static int update(int fd, const void *k, const void *v)
+{
+	return bpf_map_update_elem(fd, k, v, BPF_ANY) ? -errno : 0;
+}
+
+static int lookup(int fd, const void *k, void *v)
+{
+	return bpf_map_lookup_elem(fd, k, v) ? -errno : 0;
+}
+
+int lb_config_set(const struct lb_maps *m, const struct siplb_config *cfg)
+{
+	__u32 zero = 0;
+
+	return update(m->config, &zero, cfg);
+}
+
+int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg)
+{
+	__u32 zero = 0;
+
+	return lookup(m->config, &zero, cfg);
+}
+
+int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
+	       const struct vip_info *vi)
+{
+	return update(m->vips, k, vi);
+}
+
+int lb_vip_get(const struct lb_maps *m, const struct vip_key *k, struct vip_info *vi)
+{
+	return lookup(m->vips, k, vi);
+}
+
+int lb_backend_set(const struct lb_maps *m, __u32 id, const struct backend *b)
+{
+	return update(m->backends, &id, b);
+}
+
+int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh)
+{
+	return update(m->nexthops, &id, nh);
+}
+
+int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
+		      const __u32 *table, __u32 size, __u32 up)
+{
+	struct vip_info vi;
+	__u32 *keys, gen, i, count;
+	int err;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	err = lookup(m->vips, k, &vi);
+	if (err)
+		return err;
+	gen = (vi.gen + 1) % SIPLB_MAGLEV_GENS;
+	keys = malloc(sizeof(*keys) * size);
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < size; i++)
+		keys[i] = siplb_maglev_index(vi.vip_id, gen, size, i);
+	count = size;
+	err = bpf_map_update_batch(m->maglev, keys, table, &count, &opts);
+	if (err) {
+		err = -errno;
+		/* older kernels: one by one */
+		for (i = 0, err = 0; i < size && !err; i++)
+			err = update(m->maglev, &keys[i], &table[i]);
+	}
+	free(keys);
+	if (err)
+		return err;
+	/* the switch: one update of the VIP's value */
+	vi.gen = gen;
+	vi.up = up;
+	return update(m->vips, k, &vi);
+}
+
+int lb_percpu_sum(int fd, __u32 idx, __u64 *out)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	__u64 *v;
+
+	if (n <= 0)
+		return -EINVAL;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &idx, v)) {
+		free(v);
+		return -errno;
+	}
+	*out = 0;
+	for (i = 0; i < n; i++)
+		*out += v[i];
+	free(v);
+	return 0;
+}
+
+int lb_traffic_sum(int fd, __u32 idx, struct traffic *out)
+{
+	int n = libbpf_num_possible_cpus(), i;
+	struct traffic *v;
+
+	if (n <= 0)
+		return -EINVAL;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &idx, v)) {
+		free(v);
+		return -errno;
+	}
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+	}
+	free(v);
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* lbmaps.h: writing and reading the balancer's maps (layouts in include/siplb_maps.h). */
+#ifndef SIPLB_LBMAPS_H
+#define SIPLB_LBMAPS_H
+
+#include <stdbool.h>
+#include <bpf/libbpf.h>
+
+#include "siplb_maps.h"
+
+/* File descriptors of the balancer's maps, from a loaded object or from pins. */
+struct lb_maps {
+	int vips;
+	int backends;
+	int maglev;
+	int affinity;
+	int nexthops;
+	int config;
+	int drop_stats;
+	int slow_stats;
+	int event_stats;
+	int vip_stats;
+	int backend_stats;
+};
+
+/* Map names, in struct lb_maps order: also the pin names. */
+extern const char *const lb_map_names[];
+#define LB_NMAPS 11
+
+/* Fill m from a loaded (or opened-with-reused-maps) siplb object. Returns 0 or -ENOENT. */
+int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m);
+
+int lb_config_set(const struct lb_maps *m, const struct siplb_config *cfg);
+int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg);
+int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
+	       const struct vip_info *vi);
+int lb_vip_get(const struct lb_maps *m, const struct vip_key *k, struct vip_info *vi);
+int lb_backend_set(const struct lb_maps *m, __u32 id, const struct backend *b);
+int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh);
+
+/*
+ * Publish a new Maglev table for the VIP at k: write it into the generation
+ * the packets are not reading, then switch vip_info.gen (and .up) with one
+ * map update. A packet sees the old table or the new one, never a mix.
+ */
+int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
+		      const __u32 *table, __u32 size, __u32 up);
+
+/* Sum of a per-CPU __u64 counter over all CPUs. */
+int lb_percpu_sum(int fd, __u32 idx, __u64 *out);
+/* Sum of a per-CPU struct traffic over all CPUs. */
+int lb_traffic_sum(int fd, __u32 idx, struct traffic *out);
+
+#endif /* SIPLB_LBMAPS_H */
