@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make bench: every figure beside a baseline measured in the same run; writes build/bench.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: BPF_PROG_TEST_RUN needs root" >&2
+	exit 1
+fi
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
+# one core for the measurements, so both cases see the same CPU
+taskset -c 1 build/bench_xdp
+echo "wrote build/bench.json"
