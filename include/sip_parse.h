@@ -5,12 +5,14 @@
 /*
  * The parser reads the UDP payload of one datagram, in place. It never copies
  * and never writes the packet. It finds the start line, then walks the header
- * block 32 bytes at a time looking for line feeds (SWAR, 8 bytes per word), and
- * only at the start of a line does it look at a header name. Offsets in
- * struct sip_msg are from the first payload byte.
+ * block looking for line feeds 32 bytes at a time (SWAR, 8 bytes per word),
+ * and only at the start of a line does it look at a header name. Offsets in
+ * struct sip_msg are from the first payload byte. docs/architecture.md tells
+ * the whole way.
  *
  * Built twice from this one text:
- *  - under clang -target bpf, sip_scan()/sip_line()/sip_via()/sip_to_aor() are
+ *  - under clang -target bpf, the SIPLB_SUBPROG functions (sip_scan, sip_step,
+ *    sip_hdr, sip_finish, sip_tiny, sip_via, sip_to_aor and their steps) are
  *    BPF global functions: the verifier checks each once, on its own;
  *  - in userspace they are plain static inline functions over a buffer.
  * Every read is bounds-checked against the end of the data; every offset is
@@ -81,7 +83,6 @@ enum sip_verdict {
 /* Which header a line holds, as far as the balancer cares. */
 enum sip_hdr {
 	SIP_HDR_NONE = 0,
-	SIP_HDR_START,		/* the start line */
 	SIP_HDR_CALLID,
 	SIP_HDR_VIA,		/* the first Via line only */
 	SIP_HDR_TO,
@@ -693,48 +694,19 @@ SIPLB_INLINE int sip_maybe_hdr(__u8 c0, __u8 c1)
 }
 
 /*
- * One step of the line scan, from m->cur: skip 32 bytes without a line feed,
- * or handle the next line feed. The line feed at nl ends a line: note the
- * value end of the header it held,
+ * The line feed at nl ends a line: note the value end of the header it held,
  * check the request line (first line feed), find the blank line, catch CR CR
  * LF and folding of a header we need, hand lines that may be Call-ID/Via/To
  * to sip_hdr(). Returns 1 when the scan is over (headers ended, or the
- * verdict is final). Out of line: the verifier checks its branches once.
+ * verdict is final).
  */
-SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
+			   const __u8 *end, __u32 nl, struct sip_msg *m)
 {
-	SIP_WIN_OPEN;
-	const __u8 *base, *q, *p;
-	__u32 plen, lim, cur, blk, lf, nl, s;
+	const __u8 *q;
+	__u32 s;
 	__u8 c0, c1;
 
-	if (!m || off > SIP_MAX_PAYLOAD_OFF)
-		return 1;
-	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
-	base = data + off;
-	if (base > end)
-		return 1;
-	plen = end - base;
-	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
-	cur = m->cur;
-	if (cur >= lim || plen < 32)
-		return 1;
-	/* 32 bytes from cur, or the last 32 of the payload (then the bytes
-	 * before cur, already seen, are masked off) */
-	blk = cur - sip_over(cur + 32, plen);
-	p = base + (blk & SIP_POS_MASK);
-	SIPLB_BARRIER_VAR(p);
-	if (p + 32 > end)
-		return 1;
-	/* only line feeds from cur on, and within the window */
-	lf = sip_lf_bits(SIPLB_LD64(p), SIPLB_LD64(p + 8), SIPLB_LD64(p + 16),
-			 SIPLB_LD64(p + 24)) & (~0u << ((cur - blk) & 31)) &
-	     (__u32)((1ULL << (lim - blk - sip_over(lim - blk, 32))) - 1);
-	if (!lf) {
-		m->cur = blk + 32;
-		return m->cur >= lim;
-	}
-	nl = blk + sip_ctz32(lf);
 	m->cur = nl + 1;
 	s = nl + 1;
 	/* the line before this line feed held the value of an open header */
@@ -792,6 +764,54 @@ SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 	}
 	if (sip_maybe_hdr(c0, c1))
 		return sip_hdr(SIP_WIN_ARG, off, s, m);
+	return 0;
+}
+
+/*
+ * One step of the line scan, from m->cur: the 32 bytes there, every line
+ * feed among them in order. Returns 1 when the scan is over. Out of line:
+ * the verifier checks it once (inlined into the scan loop, each way a step
+ * ends multiplies the states of the next, past the 1M-instruction budget).
+ */
+SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+{
+	SIP_WIN_OPEN;
+	const __u8 *base, *p;
+	__u32 plen, lim, cur, blk, lf, nl, k;
+
+	if (!m || off > SIP_MAX_PAYLOAD_OFF)
+		return 1;
+	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
+	base = data + off;
+	if (base > end)
+		return 1;
+	plen = end - base;
+	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
+	cur = m->cur;
+	if (cur >= lim || plen < 32)
+		return 1;
+	/* 32 bytes from cur, or the last 32 of the payload (then the bytes
+	 * before cur, already seen, are masked off) */
+	blk = cur - sip_over(cur + 32, plen);
+	p = base + (blk & SIP_POS_MASK);
+	SIPLB_BARRIER_VAR(p);
+	if (p + 32 > end)
+		return 1;
+	/* only line feeds from cur on, and within the window */
+	lf = sip_lf_bits(SIPLB_LD64(p), SIPLB_LD64(p + 8), SIPLB_LD64(p + 16),
+			 SIPLB_LD64(p + 24)) & (~0u << ((cur - blk) & 31)) &
+	     (__u32)((1ULL << (lim - blk - sip_over(lim - blk, 32))) - 1);
+	/* every line feed of these 32 bytes, in order */
+	for (k = 0; k < 32; k++) {
+		if (!lf) {
+			m->cur = blk + 32;
+			return m->cur >= lim;
+		}
+		nl = blk + sip_ctz32(lf);
+		lf &= lf - 1;
+		if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
+			return 1;
+	}
 	return 0;
 }
 
