@@ -41,11 +41,11 @@
 #define SIP_METHOD_MAX 32
 #define SIP_TRIM_MAX 16
 /* Steps of the line scan: a step skips 32 bytes or handles one line feed. */
-#define SIP_STEPS (SIP_WINDOW / 32 + SIP_MAX_LINES)
-/* Header lines scanned per message; more go to the slow path. */
-#define SIP_MAX_LINES 128
+#define SIP_STEPS (SIP_WINDOW / 32 + 1)
 /* Shortest datagram that can hold a SIP message with Call-ID and Via. */
 #define SIP_MIN_LEN 32u
+/* Bytes one step of the line scan looks at (one BPF call each). */
+#define SIP_STEP_BYTES 64
 
 enum sip_kind {
 	SIP_KIND_NONE = 0,	/* not SIP */
@@ -275,25 +275,34 @@ SIPLB_INLINE __u32 sip_over(__u32 x, __u32 y)
 	return d & ~(d >> 63);
 }
 
-/* One bit per byte: bit k set when byte k of the 32 bytes w0..w3 is a line feed. */
-SIPLB_INLINE __u32 sip_lf_bits(__u64 w0, __u64 w1, __u64 w2, __u64 w3)
+/* The 0x80 flags of the 8 bytes of a sip_bytes_eq() mask gathered into one byte (no carries). */
+#define SIP_GATHER(w) (((w) >> 7) * 0x0102040810204080ULL >> 56)
+
+/* One bit per byte: bit k set when byte k of the 8 * words bytes at p is a line feed. */
+SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p, int words)
 {
-	/* gather the 0x80 flags of the 8 bytes into one byte (no carries) */
-#define SIP_GATHER(w) (((sip_bytes_eq(w, '\n') >> 7) * 0x0102040810204080ULL) >> 56)
-	return SIP_GATHER(w0) | SIP_GATHER(w1) << 8 | SIP_GATHER(w2) << 16 |
-	       SIP_GATHER(w3) << 24;
-#undef SIP_GATHER
+	__u64 lf = SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p), '\n')) |
+		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 8), '\n')) << 8 |
+		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 16), '\n')) << 16 |
+		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 24), '\n')) << 24;
+
+	if (words == 8)
+		lf |= SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 32), '\n')) << 32 |
+		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 40), '\n')) << 40 |
+		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 48), '\n')) << 48 |
+		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 56), '\n')) << 56;
+	return lf;
 }
 
 /* Index of the lowest set bit of a non-zero x: popcount of the bits below it, no branch. */
-SIPLB_INLINE __u32 sip_ctz32(__u32 x)
+SIPLB_INLINE __u32 sip_ctz64(__u64 x)
 {
-	__u32 v = (x & -x) - 1;
+	__u64 v = (x & -x) - 1;
 
-	v = v - ((v >> 1) & 0x55555555u);
-	v = (v & 0x33333333u) + ((v >> 2) & 0x33333333u);
-	v = (v + (v >> 4)) & 0x0f0f0f0fu;
-	return (v * 0x01010101u) >> 24;
+	v = v - ((v >> 1) & 0x5555555555555555ULL);
+	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (v * 0x0101010101010101ULL) >> 56;
 }
 
 SIPLB_INLINE void sip_set(struct sip_msg *m, __u8 verdict, __u8 reason)
@@ -777,7 +786,8 @@ SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base, *p;
-	__u32 plen, lim, cur, blk, lf, nl, k;
+	__u32 plen, lim, cur, blk, nl, k, n;
+	__u64 lf;
 
 	if (!m || off > SIP_MAX_PAYLOAD_OFF)
 		return 1;
@@ -788,26 +798,36 @@ SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 	plen = end - base;
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
 	cur = m->cur;
-	if (cur >= lim || plen < 32)
+	if (cur >= lim)
 		return 1;
-	/* 32 bytes from cur, or the last 32 of the payload (then the bytes
-	 * before cur, already seen, are masked off) */
-	blk = cur - sip_over(cur + 32, plen);
-	p = base + (blk & SIP_POS_MASK);
-	SIPLB_BARRIER_VAR(p);
-	if (p + 32 > end)
-		return 1;
+	if (plen >= SIP_STEP_BYTES) {
+		/* SIP_STEP_BYTES from cur, or the last ones of the payload (then
+		 * the bytes before cur, already seen, are masked off) */
+		blk = cur - sip_over(cur + SIP_STEP_BYTES, plen);
+		p = base + (blk & SIP_POS_MASK);
+		SIPLB_BARRIER_VAR(p);
+		if (p + SIP_STEP_BYTES > end)
+			return 1;
+		lf = sip_lf_bits(p, 8);
+	} else {
+		/* a short datagram (SIP_MIN_LEN bytes at least): its last 32 */
+		blk = cur - sip_over(cur + 32, plen);
+		p = base + (blk & SIP_POS_MASK);
+		SIPLB_BARRIER_VAR(p);
+		if (p + 32 > end)
+			return 1;
+		lf = sip_lf_bits(p, 4);
+	}
 	/* only line feeds from cur on, and within the window */
-	lf = sip_lf_bits(SIPLB_LD64(p), SIPLB_LD64(p + 8), SIPLB_LD64(p + 16),
-			 SIPLB_LD64(p + 24)) & (~0u << ((cur - blk) & 31)) &
-	     (__u32)((1ULL << (lim - blk - sip_over(lim - blk, 32))) - 1);
-	/* every line feed of these 32 bytes, in order */
-	for (k = 0; k < 32; k++) {
+	n = lim - blk - sip_over(lim - blk, 64);	/* 1..64 */
+	lf &= (~0ULL << ((cur - blk) & 63)) & (~0ULL >> ((64 - n) & 63));
+	/* every line feed of these bytes, in order */
+	for (k = 0; k < SIP_STEP_BYTES; k++) {
 		if (!lf) {
-			m->cur = blk + 32;
+			m->cur = blk + (plen >= SIP_STEP_BYTES ? SIP_STEP_BYTES : 32);
 			return m->cur >= lim;
 		}
-		nl = blk + sip_ctz32(lf);
+		nl = blk + sip_ctz64(lf);
 		lf &= lf - 1;
 		if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
 			return 1;
