@@ -476,6 +476,16 @@ SIPLB_INLINE int sip_name_is(const __u8 *base, const __u8 *end, __u32 s,
 		return 0;
 	if (next != ':' && !sip_is_ws(next))
 		return 0;
+	if (next == ':') {
+		/* the usual "Name: value" */
+		__u64 after = n < 6 ? w >> (8 * n + 8) : sip_word(base, end, s + n + 1);
+		__u8 a = after & 0xff, b = (after >> 8) & 0xff;
+
+		if (a == ' ' && !sip_is_ws(b))
+			return s + n + 2;
+		if (!sip_is_ws(a))
+			return s + n + 1;
+	}
 	x = sip_skip_ws(base, end, s + n);
 	if (x < 0)
 		return -1;
