@@ -130,7 +130,7 @@ demo:
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/siplb
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BPF_OBJS) $(DESTDIR)$(PREFIX)/lib/siplb/
+	install -m 0644 $(BUILD)/siplb.bpf.o $(BUILD)/decap.bpf.o $(DESTDIR)$(PREFIX)/lib/siplb/
 
 clean:
 	$(Q)rm -rf $(BUILD)

@@ -39,11 +39,7 @@ SIPLB_INLINE __u64 siplb_ld64(const __u8 *p)
 #define SIPLB_CLAMP(v, mask) ((v) &= (mask))
 #endif
 
-#ifndef __bpf__
 #define SIPLB_STATIC_ASSERT(c, m) _Static_assert(c, m)
-#else
-#define SIPLB_STATIC_ASSERT(c, m) _Static_assert(c, m)
-#endif
 
 /* Eight ASCII bytes as the little-endian word an 8-byte load returns. */
 #define SIPLB_W8(a, b, c, d, e, f, g, h)                                      \

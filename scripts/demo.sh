@@ -9,10 +9,10 @@ echo "namespaces) arrives with the testbed; the daemon is not built yet."
 echo "Meanwhile, what the XDP program's parser sees in the sample messages:"
 echo
 for f in tests/msgs/*.sip; do
-	printf '%-28s ' "$(basename "$f")"
-	build/siplbctl parse --json "$f" | python3 -c '
-import json, sys
-o = json.load(sys.stdin)
-print("%-9s %-6s call-id=%s path=%s%s" % (o["method"] or o["status"], o["kind"],
-      o["call_id"], o["path"], (" (" + o["reason"] + ")") if o["reason"] else ""))'
+	build/siplbctl parse "$f" | awk -v f="$(basename "$f")" '
+		$1 == "method" { what = $2 }
+		$1 == "status" && $2 != "-" { what = $2 }
+		$1 == "call-id" { cid = $2 }
+		$1 == "path" { $1 = ""; path = substr($0, 2) }
+		END { printf "%-22s %-9s call-id=%-45s path=%s\n", f, what, cid, path }'
 done

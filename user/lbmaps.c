@@ -94,8 +94,7 @@ int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 	count = size;
 	err = bpf_map_update_batch(m->maglev, keys, table, &count, &opts);
 	if (err) {
-		err = -errno;
-		/* older kernels: one by one */
+		/* no batch support (older kernels): one by one */
 		for (i = 0, err = 0; i < size && !err; i++)
 			err = update(m->maglev, &keys[i], &table[i]);
 	}
