@@ -43,44 +43,54 @@ static __always_inline void set_macs(struct ethhdr *eth, const struct nexthop *n
 }
 
 /*
- * Prepend an outer IPv4 header: the frame grows by 20 bytes in front; the
- * L2 header (l2len bytes: Ethernet, maybe one VLAN tag) moves to the new front.
- * Inner DF and TOS are copied out. Returns 0 or -1.
+ * Grow the frame by outer bytes in front, move the L2 header (l2len bytes:
+ * Ethernet, maybe one VLAN tag, kept as it was) to the new front with the
+ * next-hop MACs and ethertype proto. Returns the room for the outer header,
+ * followed by the inner IP header (both checked to be in the frame), or NULL.
  */
+static __always_inline void *encap_push(struct xdp_md *ctx, __u32 l2len, __u32 outer,
+					__be16 proto, const struct nexthop *nh)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 vlan = 0;
+	void *hdr;
+
+	if (l2len == sizeof(struct ethhdr) + 4) {
+		if (data + 18 > data_end)
+			return NULL;
+		vlan = *(__u32 *)(data + 12);	/* TPID + TCI */
+	}
+	if (bpf_xdp_adjust_head(ctx, -(int)outer))
+		return NULL;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (l2len == sizeof(struct ethhdr) + 4) {
+		hdr = data + 18;
+		if (hdr + 2 * outer > data_end)
+			return NULL;
+		*(__u32 *)(data + 12) = vlan;
+		*(__be16 *)(data + 16) = proto;
+	} else {
+		hdr = data + sizeof(struct ethhdr);
+		if (hdr + 2 * outer > data_end)
+			return NULL;
+		((struct ethhdr *)data)->h_proto = proto;
+	}
+	set_macs(data, nh);
+	return hdr;
+}
+
+/* Prepend an outer IPv4 header (protocol 4); inner DF and TOS copied out. Returns 0 or -1. */
 static __always_inline int encap_ipip4(struct xdp_md *ctx, __u32 l2len,
 				       const struct nexthop *nh, __be32 saddr,
 				       __be32 daddr)
 {
-	void *data, *data_end;
-	struct ethhdr *eth;
 	struct iphdr *outer, *inner;
-	__u32 vlan = 0;
 
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (l2len == sizeof(struct ethhdr) + 4) {
-		if (data + 18 > data_end)
-			return -1;
-		vlan = *(__u32 *)(data + 12);	/* TPID + TCI, kept as they were */
-	}
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct iphdr)))
+	outer = encap_push(ctx, l2len, sizeof(*outer), bpf_htons(ETH_P_IP), nh);
+	if (!outer)
 		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if (l2len == sizeof(struct ethhdr) + 4) {
-		outer = data + 18;
-		if ((void *)(outer + 2) > data_end)
-			return -1;
-		*(__u32 *)(data + 12) = vlan;
-		*(__be16 *)(data + 16) = bpf_htons(ETH_P_IP);
-	} else {
-		outer = data + sizeof(*eth);
-		if ((void *)(outer + 2) > data_end)
-			return -1;
-		eth->h_proto = bpf_htons(ETH_P_IP);
-	}
-	set_macs(eth, nh);
 	inner = outer + 1;
 	outer->version = 4;
 	outer->ihl = 5;
@@ -97,42 +107,17 @@ static __always_inline int encap_ipip4(struct xdp_md *ctx, __u32 l2len,
 	return 0;
 }
 
-/* Prepend an outer IPv6 header (next header 41). flow is the flow label. */
+/* Prepend an outer IPv6 header (next header 41). flow is the flow label. Returns 0 or -1. */
 static __always_inline int encap_ip6ip6(struct xdp_md *ctx, __u32 l2len,
 					const struct nexthop *nh,
 					const __be32 *saddr, const __be32 *daddr,
 					__u32 flow)
 {
-	void *data, *data_end;
-	struct ethhdr *eth;
 	struct ipv6hdr *outer, *inner;
-	__u32 vlan = 0;
 
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (l2len == sizeof(struct ethhdr) + 4) {
-		if (data + 18 > data_end)
-			return -1;
-		vlan = *(__u32 *)(data + 12);
-	}
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(struct ipv6hdr)))
+	outer = encap_push(ctx, l2len, sizeof(*outer), bpf_htons(ETH_P_IPV6), nh);
+	if (!outer)
 		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	eth = data;
-	if (l2len == sizeof(struct ethhdr) + 4) {
-		outer = data + 18;
-		if ((void *)(outer + 2) > data_end)
-			return -1;
-		*(__u32 *)(data + 12) = vlan;
-		*(__be16 *)(data + 16) = bpf_htons(ETH_P_IPV6);
-	} else {
-		outer = data + sizeof(*eth);
-		if ((void *)(outer + 2) > data_end)
-			return -1;
-		eth->h_proto = bpf_htons(ETH_P_IPV6);
-	}
-	set_macs(eth, nh);
 	inner = outer + 1;
 	/* version 6, the inner traffic class, our flow label */
 	*(__be32 *)outer = bpf_htonl(0x60000000 |

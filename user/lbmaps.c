@@ -107,46 +107,42 @@ int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 	return update(m->vips, k, &vi);
 }
 
-int lb_percpu_sum(int fd, __u32 idx, __u64 *out)
+/* Sum over all CPUs of a per-CPU value made of n __u64 fields, field by field. */
+static int percpu_sum(int fd, __u32 idx, __u64 *out, int n)
 {
-	int n = libbpf_num_possible_cpus(), i;
+	int cpus = libbpf_num_possible_cpus(), c, f;
 	__u64 *v;
 
-	if (n <= 0)
+	if (cpus <= 0)
 		return -EINVAL;
-	v = calloc(n, sizeof(*v));
+	v = calloc((size_t)cpus * n, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &idx, v)) {
 		free(v);
 		return -errno;
 	}
-	*out = 0;
-	for (i = 0; i < n; i++)
-		*out += v[i];
+	memset(out, 0, sizeof(*out) * n);
+	for (c = 0; c < cpus; c++)
+		for (f = 0; f < n; f++)
+			out[f] += v[c * n + f];
 	free(v);
 	return 0;
 }
 
+int lb_percpu_sum(int fd, __u32 idx, __u64 *out)
+{
+	return percpu_sum(fd, idx, out, 1);
+}
+
 int lb_traffic_sum(int fd, __u32 idx, struct traffic *out)
 {
-	int n = libbpf_num_possible_cpus(), i;
-	struct traffic *v;
+	__u64 v[2];
+	int err = percpu_sum(fd, idx, v, 2);
 
-	if (n <= 0)
-		return -EINVAL;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &idx, v)) {
-		free(v);
-		return -errno;
+	if (!err) {
+		out->packets = v[0];
+		out->bytes = v[1];
 	}
-	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
-	free(v);
-	return 0;
+	return err;
 }
