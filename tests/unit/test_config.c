@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/* test_config.c: the YAML configuration loader: every field, defaults, and errors naming file, line and setting. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+
+#include "siplb_maps.h"
+#include "config.h"
+
+#define T_DIR "tests/config/"
+
+static struct siplb_cfg t_cfg;
+static char t_err[512];
+
+static void t_free(void)
+{
+	siplb_config_free(&t_cfg);
+}
+
+/* Load a fixture that must be valid. */
+static void t_load_ok(const char *file)
+{
+	int ret = siplb_config_load(file, &t_cfg, t_err, sizeof(t_err));
+
+	cr_assert_eq(ret, 0, "%s: %d: %s", file, ret, t_err);
+}
+
+/* Network-order address from text, for comparisons. */
+static void t_addr_is(const struct siplb_cfg_addr *a, const char *text)
+{
+	struct siplb_cfg_addr want = { 0 };
+
+	want.family = strchr(text, ':') ? AF_INET6 : AF_INET;
+	cr_assert_eq(inet_pton(want.family, text, want.addr), 1);
+	cr_assert_eq(a->family, want.family, "family of %s", text);
+	cr_assert_arr_eq(a->addr, want.addr, sizeof(want.addr), "%s", text);
+}
+
+/*
+ * Load a fixture that must fail with -EINVAL and the one-line message
+ * "tests/config/FILE:LINE: setting 'SETTING': ..." containing what.
+ */
+static void t_bad(const char *file, unsigned int line, const char *setting,
+		  const char *what)
+{
+	char path[128], prefix[256];
+	int ret;
+
+	snprintf(path, sizeof(path), T_DIR "%s", file);
+	ret = siplb_config_load(path, &t_cfg, t_err, sizeof(t_err));
+	cr_assert_eq(ret, -EINVAL, "%s: got %d (%s)", path, ret, t_err);
+	if (setting)
+		snprintf(prefix, sizeof(prefix), "%s:%u: setting '%s': ", path,
+			 line, setting);
+	else
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
+	cr_assert_eq(strncmp(t_err, prefix, strlen(prefix)), 0,
+		     "want prefix \"%s\", got \"%s\"", prefix, t_err);
+	cr_assert_not_null(strstr(t_err, what), "want \"%s\" in \"%s\"", what,
+			   t_err);
+	cr_assert_null(strchr(t_err, '\n'), "one line: \"%s\"", t_err);
+	cr_assert_null(t_cfg.vips, "cfg left empty on error");
+	cr_assert_null(t_cfg.instance, "cfg left empty on error");
+}
+
+Test(config, full_file_sets_every_field, .fini = t_free)
+{
+	static const __u8 key[16] = { 0x00, 0x01, 0x02, 0x03, 0x04, 0x05,
+				      0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b,
+				      0x0c, 0x0d, 0x0e, 0x0f };
+	const struct siplb_cfg_vip *v;
+	const struct siplb_cfg_backend *b;
+
+	t_load_ok(T_DIR "full.yaml");
+	cr_assert_str_eq(t_cfg.instance, "edge-1");
+	cr_assert_eq(t_cfg.n_ifaces, 2);
+	cr_assert_str_eq(t_cfg.ifaces[0].name, "eth0");
+	cr_assert_eq(t_cfg.ifaces[0].attach, SIPLB_ATTACH_GENERIC);
+	cr_assert_str_eq(t_cfg.ifaces[1].name, "eth1");
+	cr_assert_eq(t_cfg.ifaces[1].attach, SIPLB_ATTACH_NATIVE);
+	cr_assert_arr_eq(&t_cfg.hash_key, key, sizeof(key));
+	cr_assert_eq(t_cfg.maglev_size, 251);
+	cr_assert_eq(t_cfg.aff_capacity, 65536);
+	cr_assert_eq(t_cfg.aff_idle, 600);
+	cr_assert_eq(t_cfg.health.interval_ms, 2000);
+	cr_assert_eq(t_cfg.health.timeout_ms, 750);
+	cr_assert_eq(t_cfg.health.fall, 5);
+	cr_assert_eq(t_cfg.health.rise, 4);
+	cr_assert_not(t_cfg.health.accept_any);
+	cr_assert_eq(t_cfg.health.n_accept, 2);
+	cr_assert_eq(t_cfg.health.accept[0], 200);
+	cr_assert_eq(t_cfg.health.accept[1], 404);
+	cr_assert_eq(t_cfg.all_down, SIPLB_ALL_DOWN_OPEN);
+	cr_assert_str_eq(t_cfg.metrics, "[::1]:9200");
+	t_addr_is(&t_cfg.metrics_addr, "::1");
+	cr_assert_eq(t_cfg.metrics_port, 9200);
+	cr_assert_str_eq(t_cfg.control, "/tmp/siplb-edge.sock");
+	cr_assert_eq(t_cfg.log_level, SIPLB_LOG_DEBUG);
+	t_addr_is(&t_cfg.src4, "198.18.0.1");
+	t_addr_is(&t_cfg.src6, "2001:db8::1");
+	cr_assert_eq(t_cfg.mtu, 9000);
+
+	cr_assert_eq(t_cfg.n_vips, 2);
+	v = &t_cfg.vips[0];
+	cr_assert_str_eq(v->name, "public");
+	t_addr_is(&v->addr, "198.18.2.10");
+	cr_assert_eq(v->port, 5080);
+	cr_assert_eq(v->transports, SIPLB_TRANSPORT_UDP | SIPLB_TRANSPORT_TCP |
+					    SIPLB_TRANSPORT_TLS);
+	cr_assert_eq(v->mode, SIPLB_FWD_L2);
+	cr_assert_eq(v->reg_key, SIPLB_REGKEY_AOR);
+	cr_assert_eq(v->line, 26);
+	cr_assert_eq(v->n_backends, 2);
+	b = &v->backends[0];
+	t_addr_is(&b->addr, "198.18.1.1");
+	cr_assert_eq(b->port, 5070);
+	cr_assert_eq(b->weight, 65535);
+	cr_assert_str_eq(b->name, "sbc-a");
+	cr_assert_eq(b->state, SIPLB_BE_DRAINING);
+	b = &v->backends[1];
+	t_addr_is(&b->addr, "198.18.1.2");
+	cr_assert_eq(b->port, 5060);
+	cr_assert_eq(b->weight, 100);
+	cr_assert_null(b->name);
+	cr_assert_eq(b->state, SIPLB_BE_UP);
+
+	v = &t_cfg.vips[1];
+	cr_assert_null(v->name);
+	t_addr_is(&v->addr, "2001:db8::10");
+	cr_assert_eq(v->port, 5060);
+	cr_assert_eq(v->transports, SIPLB_TRANSPORT_UDP);
+	cr_assert_eq(v->mode, SIPLB_FWD_IPIP);
+	cr_assert_eq(v->reg_key, SIPLB_REGKEY_CALLID);
+	cr_assert_eq(v->n_backends, 0, "an empty backends list is allowed");
+	cr_assert_null(v->backends);
+}
+
+Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
+{
+	const struct siplb_cfg_vip *v;
+
+	t_load_ok(T_DIR "minimal.yaml");
+	cr_assert_str_eq(t_cfg.instance, "default");
+	cr_assert_eq(t_cfg.n_ifaces, 0);
+	cr_assert_eq(t_cfg.hash_key.k0, ~0ULL);
+	cr_assert_eq(t_cfg.hash_key.k1, ~0ULL);
+	cr_assert_eq(t_cfg.maglev_size, 65537);
+	cr_assert_eq(t_cfg.aff_capacity, 1048576);
+	cr_assert_eq(t_cfg.aff_idle, 1800);
+	cr_assert_eq(t_cfg.health.interval_ms, 1000);
+	cr_assert_eq(t_cfg.health.timeout_ms, 500);
+	cr_assert_eq(t_cfg.health.fall, 3);
+	cr_assert_eq(t_cfg.health.rise, 2);
+	cr_assert(t_cfg.health.accept_any);
+	cr_assert_eq(t_cfg.health.n_accept, 0);
+	cr_assert_eq(t_cfg.all_down, SIPLB_ALL_DOWN_CLOSED);
+	cr_assert_str_eq(t_cfg.metrics, "127.0.0.1:9100");
+	t_addr_is(&t_cfg.metrics_addr, "127.0.0.1");
+	cr_assert_eq(t_cfg.metrics_port, 9100);
+	cr_assert_str_eq(t_cfg.control, "/run/siplb/default.sock");
+	cr_assert_eq(t_cfg.log_level, SIPLB_LOG_INFO);
+	cr_assert_str_eq(siplb_log_level_name(t_cfg.log_level), "info");
+	t_addr_is(&t_cfg.src4, "198.18.0.1");
+	cr_assert_eq(t_cfg.src6.family, 0);
+	cr_assert_eq(t_cfg.mtu, 1500);
+	cr_assert_eq(t_cfg.n_vips, 1);
+	v = &t_cfg.vips[0];
+	cr_assert_null(v->name);
+	cr_assert_eq(v->port, 5060);
+	cr_assert_eq(v->transports, SIPLB_TRANSPORT_UDP);
+	cr_assert_eq(v->mode, SIPLB_FWD_IPIP);
+	cr_assert_eq(v->reg_key, SIPLB_REGKEY_CALLID);
+	cr_assert_eq(v->n_backends, 1);
+	cr_assert_eq(v->backends[0].port, 5060);
+	cr_assert_eq(v->backends[0].weight, 100);
+	cr_assert_eq(v->backends[0].state, SIPLB_BE_UP);
+}
+
+Test(config, example_file_is_valid, .fini = t_free)
+{
+	t_load_ok("scripts/siplb.example.yaml");
+	cr_assert_gt(t_cfg.n_vips, 0);
+}
+
+Test(config, control_default_follows_instance_name, .fini = t_free)
+{
+	t_load_ok(T_DIR "instance.yaml");
+	cr_assert_str_eq(t_cfg.control, "/run/siplb/pop-2.sock");
+}
+
+Test(config, missing_file_returns_enoent)
+{
+	int ret = siplb_config_load(T_DIR "no-such-file.yaml", &t_cfg, t_err,
+				    sizeof(t_err));
+
+	cr_assert_eq(ret, -ENOENT);
+	cr_assert_not_null(strstr(t_err, "no-such-file.yaml"));
+}
+
+Test(config, rejects_unknown_key_naming_it, .fini = t_free)
+{
+	t_bad("bad-unknown-key.yaml", 5, "vips[0].bakends", "unknown setting");
+}
+
+Test(config, rejects_hash_key_with_non_hex_digit, .fini = t_free)
+{
+	t_bad("bad-key-hex.yaml", 2, "hash_key", "not a hex digit");
+}
+
+Test(config, rejects_hash_key_of_wrong_length, .fini = t_free)
+{
+	t_bad("bad-key-len.yaml", 1, "hash_key", "32 hex digits");
+}
+
+Test(config, rejects_non_prime_maglev_size, .fini = t_free)
+{
+	t_bad("bad-not-prime.yaml", 3, "maglev_size", "65536 is not prime");
+}
+
+Test(config, rejects_bad_ipv4_address, .fini = t_free)
+{
+	t_bad("bad-ipv4.yaml", 4, "vips[0].address", "'198.18.2.300'");
+}
+
+Test(config, rejects_ipv6_backend_under_ipv4_vip, .fini = t_free)
+{
+	t_bad("bad-family.yaml", 7, "vips[0].backends[1].address",
+	      "IPv6 address under an IPv4 VIP");
+}
+
+Test(config, rejects_weight_zero, .fini = t_free)
+{
+	t_bad("bad-weight0.yaml", 7, "vips[0].backends[0].weight",
+	      "out of range 1..65535");
+}
+
+Test(config, rejects_weight_above_65535, .fini = t_free)
+{
+	t_bad("bad-weight-big.yaml", 8, "vips[0].backends[1].weight",
+	      "65536 is out of range");
+}
+
+Test(config, rejects_port_70000, .fini = t_free)
+{
+	t_bad("bad-port.yaml", 5, "vips[0].port", "70000 is out of range");
+}
+
+Test(config, rejects_unknown_mode, .fini = t_free)
+{
+	t_bad("bad-mode.yaml", 4, "vips[0].mode", "'foo' is not one of ipip or l2");
+}
+
+Test(config, rejects_unknown_register_key, .fini = t_free)
+{
+	t_bad("bad-regkey.yaml", 5, "vips[0].register_key",
+	      "'foo' is not one of call-id or to-aor");
+}
+
+Test(config, rejects_vip_without_address, .fini = t_free)
+{
+	t_bad("bad-no-address.yaml", 5, "vips[1].address",
+	      "missing required setting");
+}
+
+Test(config, rejects_file_without_hash_key, .fini = t_free)
+{
+	t_bad("bad-no-key.yaml", 2, "hash_key", "missing required setting");
+}
+
+Test(config, rejects_empty_file_for_missing_hash_key, .fini = t_free)
+{
+	t_bad("bad-empty.yaml", 1, "hash_key", "missing required setting");
+}
+
+Test(config, rejects_duplicate_vip_address_and_port, .fini = t_free)
+{
+	t_bad("bad-dup-vip.yaml", 6, "vips[1]",
+	      "198.18.2.10 port 5060 given twice (first at line 4)");
+}
+
+Test(config, rejects_duplicate_backend_in_a_vip, .fini = t_free)
+{
+	t_bad("bad-dup-backend.yaml", 8, "vips[0].backends[2]",
+	      "198.18.1.1 port 5060 given twice (first at line 6)");
+}
+
+Test(config, reports_yaml_syntax_error_with_line, .fini = t_free)
+{
+	t_bad("bad-syntax.yaml", 4, NULL, "YAML syntax error");
+}
+
+Test(config, rejects_scalar_where_list_expected, .fini = t_free)
+{
+	t_bad("bad-not-list.yaml", 5, "vips[0].backends",
+	      "expected a list, got a scalar");
+}
+
+Test(config, rejects_text_where_number_expected, .fini = t_free)
+{
+	t_bad("bad-not-number.yaml", 2, "mtu", "'1500bytes' is not a number");
+}
+
+Test(config, rejects_ipip_vip_without_outer_source, .fini = t_free)
+{
+	t_bad("bad-no-src4.yaml", 5, "src4", "vips[1] is an IPv4 VIP in mode ipip");
+}
+
+Test(config, rejects_setting_given_twice, .fini = t_free)
+{
+	t_bad("bad-dup-key.yaml", 3, "mtu", "given twice (first at line 2)");
+}
+
+Test(config, rejects_timeout_longer_than_interval, .fini = t_free)
+{
+	t_bad("bad-timeout.yaml", 4, "health.timeout_ms", "longer than");
+}
+
+Test(config, rejects_status_code_out_of_range, .fini = t_free)
+{
+	t_bad("bad-accept.yaml", 5, "health.accept[1]", "99 is out of range");
+}
+
+Test(config, rejects_metrics_host_name, .fini = t_free)
+{
+	t_bad("bad-metrics.yaml", 2, "metrics", "'localhost:9100'");
+}
+
+Test(config, rejects_unknown_transport, .fini = t_free)
+{
+	t_bad("bad-transport.yaml", 5, "vips[0].transports[1]", "'sctp'");
+}
+
+Test(config, rejects_unknown_attach_mode, .fini = t_free)
+{
+	t_bad("bad-attach.yaml", 4, "interfaces[0].attach", "'offload'");
+}
+
+Test(config, rejects_second_yaml_document, .fini = t_free)
+{
+	t_bad("bad-two-docs.yaml", 3, NULL, "second YAML document");
+}
