@@ -22,7 +22,6 @@ need_root() {
 		echo "tests: the BPF and network suites need root" >&2
 		return 1
 	fi
-	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 }
 
 run "unit tests" $MAKE --no-print-directory unit
