@@ -23,7 +23,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
 	-I include -I /usr/include/$(MULTIARCH)
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I include -I user -I $(BUILD) $(EXTRA_CFLAGS)
-USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl
+USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl -lmicrohttpd -lsystemd
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -31,22 +31,25 @@ SKELS      := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 HDRS       := $(wildcard include/*.h user/*.h)
 
 # Userspace library: every user/*.c except the files holding main().
-USER_MAINS := user/siplbctl.c
+USER_MAINS := user/siplbctl.c user/siplbd.c user/siplb-decap.c
 USER_SRCS  := $(filter-out $(USER_MAINS),$(wildcard user/*.c))
 USER_OBJS  := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
+# Test tools: one binary per tests/tools/*.c (SIP responders, stream senders).
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-BINS := $(BUILD)/siplbctl
+BINS := $(BUILD)/siplbctl $(BUILD)/siplbd $(BUILD)/siplb-decap
 
-.PHONY: all deps test unit asan bpftest fuzz bench demo clean install
-all: $(BPF_OBJS) $(SKELS) $(BINS)
+.PHONY: all deps test unit asan bpftest integ fuzz bench demo clean install
+all: $(BPF_OBJS) $(SKELS) $(BINS) $(TOOLS)
 
 deps:
 	$(Q)scripts/deps.sh
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan:
+$(BUILD) $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan $(BUILD)/tools:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(HDRS) $(wildcard bpf/*.h) | $(BUILD)
@@ -61,7 +64,11 @@ $(BUILD)/obj/%.o: user/%.c $(HDRS) $(SKELS) | $(BUILD)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(BUILD)/siplbctl: user/siplbctl.c $(USER_OBJS) $(HDRS)
+$(BUILD)/siplbctl $(BUILD)/siplbd $(BUILD)/siplb-decap: $(BUILD)/%: user/%.c $(USER_OBJS) $(HDRS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(USER_OBJS) -o $@ $(USER_LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(USER_OBJS) $(HDRS) | $(BUILD)/tools
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $< $(USER_OBJS) -o $@ $(USER_LDLIBS)
 
@@ -104,6 +111,10 @@ asan: $(BUILD)/asan/unit $(BINS)
 bpftest: $(BUILD)/tests/bpf $(BPF_OBJS)
 	$(Q)$(BUILD)/tests/bpf --jobs 1
 
+# Integration tests: siplbd in network namespaces (root), tests/integ/*.sh.
+integ: all
+	$(Q)BUILD=$(BUILD) tests/integ/run.sh
+
 fuzz: $(BUILD)/fuzz_parser
 	$(Q)mkdir -p $(BUILD)/fuzz-corpus
 	$(Q)$(BUILD)/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
@@ -127,10 +138,19 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# The BPF objects are compiled into the binaries (skeletons); the .o files are
+# installed for inspection (bpftool, llvm-objdump) only.
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/siplb
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/siplb \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(PREFIX)/share/doc/siplb \
+		$(DESTDIR)/etc/siplb
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BUILD)/siplb.bpf.o $(BUILD)/decap.bpf.o $(DESTDIR)$(PREFIX)/lib/siplb/
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/siplb|g' scripts/systemd/siplbd@.service \
+		> $(DESTDIR)$(SYSTEMDDIR)/siplbd@.service
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/siplb/
+	install -m 0644 scripts/siplb.example.yaml $(DESTDIR)$(PREFIX)/share/doc/siplb/
 
 clean:
 	$(Q)rm -rf $(BUILD)
