@@ -10,6 +10,10 @@ pkgs=(
 	libmnl-dev libssl-dev libyaml-dev libjson-c-dev libmicrohttpd-dev libpcap-dev libsystemd-dev
 	# tests: unit framework, sanitizer and fuzzer runtime, namespaces and links
 	libcriterion-dev libclang-rt-14-dev iproute2 xdp-tools
+	# integration tests: JSON answers of siplbctl, metrics over HTTP
+	jq curl
+	# demo, end-to-end tests and benchmark: real SIP backends and load, the plot
+	kamailio sip-tester gnuplot-nox
 )
 
 missing=()
