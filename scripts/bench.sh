@@ -10,3 +10,7 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 # one core for the measurements, so both cases see the same CPU
 taskset -c 1 build/bench_xdp
 echo "wrote build/bench.json"
+# live frames through the testbed (about a minute): BENCH_LIVE=0 skips it
+if [ "${BENCH_LIVE:-1}" != 0 ]; then
+	scripts/bench_live.sh
+fi
