@@ -43,7 +43,7 @@ TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 BINS := $(BUILD)/siplbctl $(BUILD)/siplbd $(BUILD)/siplb-decap
 
-.PHONY: all deps test unit asan bpftest integ fuzz bench demo clean install
+.PHONY: all deps test unit asan bpftest integ e2e fuzz bench demo clean install
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TOOLS)
 
 deps:
@@ -114,6 +114,10 @@ bpftest: $(BUILD)/tests/bpf $(BPF_OBJS)
 # Integration tests: siplbd in network namespaces (root), tests/integ/*.sh.
 integ: all
 	$(Q)BUILD=$(BUILD) tests/integ/run.sh
+
+# End-to-end tests: real SIP software (Kamailio, sipp) through siplb, tests/e2e/*.sh.
+e2e: all
+	$(Q)BUILD=$(BUILD) TEST_DIR=tests/e2e tests/integ/run.sh
 
 fuzz: $(BUILD)/fuzz_parser
 	$(Q)mkdir -p $(BUILD)/fuzz-corpus

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# run.sh: run every tests/integ/test_*.sh with a timeout; report each; fail if any failed.
-# Needs root. BUILD selects the build dir (default build); TIMEOUT the seconds per test.
+# run.sh: run every test_*.sh of a test directory with a timeout; report each; fail if any
+# failed. Needs root. TEST_DIR picks the directory (default tests/integ, also tests/e2e);
+# BUILD selects the build dir (default build); TIMEOUT the seconds per test.
 set -euo pipefail
 
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=$(cd "${TEST_DIR:-$(dirname "$0")}" && pwd)
 export BUILD=${BUILD:-build}
 timeout_s=${TIMEOUT:-300}
 skip_rc=77
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "integ: needs root (network namespaces, XDP)" >&2
+	echo "$(basename "$dir"): needs root (network namespaces, XDP)" >&2
 	exit 1
 fi
 
@@ -41,8 +42,8 @@ for t in "$dir"/test_*.sh; do
 	fi
 done
 
-echo "integ: ${#passed[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
+echo "$(basename "$dir"): ${#passed[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped"
 if [ ${#failed[@]} -ne 0 ]; then
-	echo "integ: FAILED: ${failed[*]}"
+	echo "$(basename "$dir"): FAILED: ${failed[*]}"
 	exit 1
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_e2e_registrar.sh: a Kamailio registrar cluster (3 nodes, in-memory location
+# test_registrar.sh: a Kamailio registrar cluster (3 nodes, in-memory location
 # tables) behind the VIP with register_key: to-aor. sipp registers N users, then
 # registers them again with new Call-IDs: the Kamailio logs show both REGISTERs of
 # every AOR on one registrar, all 3 registrars used; each registrar's location table
@@ -8,8 +8,8 @@
 # has them. Control: the IPv6 VIP keys REGISTER by Call-ID, and there
 # re-registrations do split (so the check above can fail).
 # Knobs: E2E_USERS (default 100).
-# shellcheck source-path=SCRIPTDIR
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR/../integ
+source "$(dirname "$0")/../integ/lib.sh"
 # shellcheck source=../../scripts/sipbed.sh
 source "$IT_DIR/../../scripts/sipbed.sh"
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# test_e2e_calls.sh: real SIP calls through siplb. sipp (caller, cl1) -> VIP -> siplbd's
+# test_calls.sh: real SIP calls through siplb. sipp (caller, cl1) -> VIP -> siplbd's
 # XDP -> one of 3 Kamailio record-routing proxies -> sipp (callee); everything from the
 # callee (180/200, the 200 to re-INVITEs, its own BYEs and the replies to the caller's
 # BYE) goes to the VIP again. Checked from the Kamailio logs: every message of every
 # dialog, both directions, reached one backend; all 3 backends took calls; sipp on both
 # sides counts every call successful. IPv4 and IPv6.
 # Knobs: E2E_CALLS (default 3000) E2E_RATE (300/s) E2E_CALLS6 (400) E2E_RATE6 (200/s).
-# shellcheck source-path=SCRIPTDIR
-source "$(dirname "$0")/lib.sh"
+# shellcheck source-path=SCRIPTDIR/../integ
+source "$(dirname "$0")/../integ/lib.sh"
 # shellcheck source=../../scripts/sipbed.sh
 source "$IT_DIR/../../scripts/sipbed.sh"
 
