@@ -15,6 +15,7 @@
 #include "siplb_maps.h"
 #include "lb_maps.h"
 #include "lb_encap.h"
+#include "lb_dos.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -82,7 +83,11 @@ struct pkt_meta {
 	__u32 off;		/* UDP payload offset in the frame */
 	__u32 ip_len;		/* IP packet length (header + payload) */
 	__u8 family;
+	__be32 src[2];		/* IPv4 source in src[0], or the IPv6 source's /64 */
 };
+
+/* steer() found a response for no known dialog and the VIP drops those. */
+#define STEER_UNKNOWN 0xfffffffeu
 
 /*
  * Choose the backend for a SIP message of a VIP. Returns the backend id, or
@@ -90,6 +95,7 @@ struct pkt_meta {
  */
 static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi,
 				   const struct siplb_config *cfg,
+				   const struct vip_policy *pol, __u32 cls,
 				   struct sip_msg *m, __u32 off, __u64 *hash)
 {
 	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
@@ -131,6 +137,9 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		}
 	}
 
+	if (!aff && m->kind == SIP_KIND_RESPONSE &&
+	    (pol->flags & SIPLB_POL_F_DROP_UNKNOWN_RESP))
+		return STEER_UNKNOWN;
 	if (!vi->up || !cfg->maglev_size)
 		return SIPLB_NO_BACKEND;
 	idx = siplb_maglev_index(vi->vip_id, vi->gen & (SIPLB_MAGLEV_GENS - 1),
@@ -147,13 +156,24 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		return SIPLB_NO_BACKEND;
 	count(&event_stats, SIPLB_EV_MAGLEV_PICK);
 
-	/* A request opens or continues a dialog: remember where it went. A
-	 * response for an unknown dialog only follows the table. */
-	if (m->kind == SIP_KIND_REQUEST || aff) {
+	/*
+	 * Remember where a dialog-creating request went (it has passed the
+	 * rate limits), or where an entry that idled out or pointed at a down
+	 * backend moves to. Anything else for an unknown dialog only follows
+	 * the table: a flood of fresh Call-IDs in BYEs or responses creates
+	 * nothing, and above aff_new_max neither do dialog-creating requests.
+	 */
+	if (aff || (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
+		if (!aff && !dos_aff_budget(cfg)) {
+			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
+			return id;
+		}
 		fresh.backend = id;
 		fresh.seen = now;
 		bpf_map_update_elem(&affinity, &akey, &fresh, BPF_ANY);
 		count(&event_stats, SIPLB_EV_AFFINITY_NEW);
+	} else {
+		count(&event_stats, SIPLB_EV_NOT_RECORDED);
 	}
 	return id;
 }
@@ -185,12 +205,20 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 				   struct pkt_meta *pm)
 {
 	const struct siplb_config *cfg;
+	const struct vip_policy *pol;
 	const struct nexthop *nh;
 	const struct backend *be;
 	struct sip_msg m;
-	__u32 zero = 0, id, vip_id = vi->vip_id;
+	struct src_key sk;
+	__u32 zero = 0, id, vip_id = vi->vip_id, cls, why;
 	__u64 h = 0;
 	int verdict, err;
+
+	pol = bpf_map_lookup_elem(&vip_policy, &vip_id);
+	if (!pol)
+		return XDP_PASS;
+	if (pol->max_len && pm->l2len + pm->ip_len - pm->off > pol->max_len)
+		return drop(SIPLB_DROP_OVERSIZED);
 
 	verdict = sip_scan(ctx, pm->off, &m);
 	if (verdict == SIP_VERDICT_DROP)
@@ -198,10 +226,23 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	if (verdict == SIP_VERDICT_SLOW)
 		return slow(m.reason);
 
+	cls = dos_class(ctx, pm->off, &m);
+	if (pol->interval_ns[cls & 1]) {
+		sk.addr[0] = pm->src[0];
+		sk.addr[1] = pm->src[1];
+		sk.vip_id = vip_id;
+		sk.family = pm->family;
+		why = dos_admit(pol, &sk, cls);
+		if (why)
+			return drop(why);
+	}
+
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	id = steer(ctx, vi, cfg, &m, pm->off, &h);
+	id = steer(ctx, vi, cfg, pol, cls, &m, pm->off, &h);
+	if (id == STEER_UNKNOWN)
+		return drop(SIPLB_DROP_UNKNOWN_DIALOG);
 	if (id == SIPLB_NO_BACKEND)
 		return drop(SIPLB_DROP_NO_BACKEND);
 	be = bpf_map_lookup_elem(&backends, &id);
@@ -293,6 +334,10 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		/* first, and before any parsing: a banned source costs one lookup */
+		if (dos_banned4(ip->saddr))
+			return drop(SIPLB_DROP_BLOCKED);
+		pm.src[0] = ip->saddr;
 		pm.family = AF_INET;
 		pm.ip_len = bpf_ntohs(ip->tot_len);
 		pm.off = pm.l2len + ihl + sizeof(*udp);
@@ -331,6 +376,11 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		if (dos_banned6(&ip6->saddr))
+			return drop(SIPLB_DROP_BLOCKED);
+		/* token buckets group an IPv6 source by its /64 */
+		pm.src[0] = ip6->saddr.in6_u.u6_addr32[0];
+		pm.src[1] = ip6->saddr.in6_u.u6_addr32[1];
 		pm.family = AF_INET6;
 		pm.ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 		pm.off = pm.l2len + sizeof(*ip6) + sizeof(*udp);

@@ -100,8 +100,12 @@ struct siplb_config {
 	__be32 src6[4];		/* outer IPv6 source */
 	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units; 0 = never */
 	__u32 maglev_size;	/* slots per Maglev table (prime), the same for every VIP */
+	/* New affinity entries a CPU may create per second (fixed 1 s windows of
+	 * CLOCK_MONOTONIC_COARSE); above it the Maglev pick alone steers. 0 = no cap. */
+	__u32 aff_new_max;
+	__u32 pad;		/* zero */
 };
-SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 48, "config layout");
+SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 56, "config layout");
 
 /* Per-VIP and per-backend traffic, per CPU (no atomics on the hot path). */
 struct traffic {
@@ -119,6 +123,9 @@ enum siplb_event {
 	SIPLB_EV_AFFINITY_NEW,	/* affinity entry created */
 	SIPLB_EV_IDLE_EXPIRED,	/* affinity entry older than the idle timeout */
 	SIPLB_EV_KEY_AOR,	/* REGISTER steered by the To AOR */
+	SIPLB_EV_AFFINITY_CAPPED, /* not recorded: this CPU is over aff_new_max this second */
+	SIPLB_EV_NOT_RECORDED,	/* not recorded: not a dialog-creating request */
+	SIPLB_EV_OFFENDER,	/* a source's over-budget drops reported to offenders */
 	SIPLB_EV__MAX,
 };
 
@@ -132,8 +139,98 @@ static const char *const siplb_event_names[SIPLB_EV__MAX] = {
 	[SIPLB_EV_AFFINITY_NEW] = "affinity_new",
 	[SIPLB_EV_IDLE_EXPIRED] = "affinity_idle_expired",
 	[SIPLB_EV_KEY_AOR] = "register_by_aor",
+	[SIPLB_EV_AFFINITY_CAPPED] = "affinity_new_capped",
+	[SIPLB_EV_NOT_RECORDED] = "affinity_not_recorded",
+	[SIPLB_EV_OFFENDER] = "offender_reports",
 };
 #endif
+
+/* DoS absorption ---------------------------------------------------------- */
+
+/* Message classes with a budget of their own in the per-source token buckets. */
+enum siplb_class {
+	SIPLB_CLASS_DIALOG = 0,	/* INVITE, REGISTER, SUBSCRIBE, MESSAGE, OPTIONS without To tag */
+	SIPLB_CLASS_OTHER = 1,	/* everything else: in-dialog requests, responses */
+	SIPLB_CLASS__MAX,
+};
+
+#define SIPLB_POL_F_DROP_UNKNOWN_RESP 0x1 /* drop responses with no affinity entry */
+
+/*
+ * Value of the vip_policy array map, indexed by VIP id: the VIP's DoS limits.
+ * A token bucket is kept as GCRA: one "theoretical arrival time" per class,
+ * advanced by interval_ns per message; a message passes while that time runs
+ * at most burst_ns ahead of now. interval_ns = 1e9 / rate; burst_ns =
+ * burst * interval_ns. interval_ns 0 = no limit for the class.
+ */
+struct vip_policy {
+	__u32 interval_ns[SIPLB_CLASS__MAX]; /* ns per token (1e9 / messages per second) */
+	__u64 burst_ns[SIPLB_CLASS__MAX];    /* burst * interval_ns */
+	__u32 max_len;		/* largest UDP payload accepted (bytes); 0 = no limit */
+	__u32 flags;		/* SIPLB_POL_F_* */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct vip_policy) == 32, "vip_policy layout");
+
+/* Key of the per-source maps: an IPv4 address or an IPv6 /64, on one VIP. */
+struct src_key {
+	__be32 addr[2];		/* IPv4 in addr[0] (addr[1] zero); IPv6: the first 64 bits */
+	__u32 vip_id;
+	__u32 family;		/* AF_INET or AF_INET6 */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct src_key) == 16, "src_key layout");
+
+/* Value of src_buckets (LRU, per CPU: each CPU keeps its own bucket of a source). */
+struct src_bucket {
+	__u64 tat[SIPLB_CLASS__MAX]; /* GCRA theoretical arrival time, ns of CLOCK_MONOTONIC */
+	__u64 passed;		/* messages within budget, this CPU */
+	__u64 over;		/* messages dropped over budget, this CPU */
+	__u32 pending;		/* over-budget drops not yet reported to offenders */
+	__u32 reported;		/* second (2^30 ns) of the last report to offenders */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct src_bucket) == 40, "src_bucket layout");
+
+/*
+ * Value of offenders (LRU shared by all CPUs): sources that went over budget.
+ * Each CPU reports a source at most once per second (2^30 ns), so a flood
+ * costs one shared write per source per CPU per second, not one per packet.
+ * siplbd reads it for auto-bans and siplbctl top, and deletes quiet entries.
+ */
+struct offender {
+	__u64 first_ns;		/* first report, CLOCK_MONOTONIC */
+	__u64 last_ns;		/* latest report */
+	__u64 over;		/* over-budget drops reported, all CPUs */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct offender) == 24, "offender layout");
+
+/* Keys of the blocklist LPM tries; prefixlen counts the address bits. */
+struct ban_key4 {
+	__u32 prefixlen;	/* 0..32 */
+	__be32 addr;
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban_key4) == 8, "ban_key4 layout");
+
+struct ban_key6 {
+	__u32 prefixlen;	/* 0..128 */
+	__be32 addr[4];
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban_key6) == 20, "ban_key6 layout");
+
+#define SIPLB_BAN_F_AUTO 0x1	/* set by an auto-ban, not by siplbctl ban */
+
+/* Value of the blocklists. XDP ignores an expired entry on its own. */
+struct ban {
+	__u64 expires_ns;	/* CLOCK_MONOTONIC; 0 = never */
+	__u32 flags;		/* SIPLB_BAN_F_* */
+	__u32 pad;
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban) == 16, "ban layout");
+
+/* Value of aff_budget (per-CPU array, one entry): this CPU's new affinity entries. */
+struct aff_budget {
+	__u32 window;		/* second of CLOCK_MONOTONIC_COARSE being counted */
+	__u32 created;		/* entries created in it */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct aff_budget) == 8, "aff_budget layout");
 
 /* Backend side (bpf/decap.bpf.c). */
 /* What happened to a packet; also the index of its counter in decap_stats. */

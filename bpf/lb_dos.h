@@ -1,0 +1,215 @@
+/* lb_dos.h: DoS absorption in XDP: blocklist, message classes, per-source token buckets, the affinity insertion cap. */
+#ifndef SIPLB_LB_DOS_H
+#define SIPLB_LB_DOS_H
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "sip_parse.h"
+#include "siplb_maps.h"
+#include "lb_maps.h"
+
+/* Bytes of a To value searched for ";tag=" (a longer value counts as tagless). */
+#define DOS_TO_MAX 256u
+#define DOS_ONES 0x0101010101010101ULL
+#define DOS_HIGH 0x8080808080808080ULL
+
+/* Is an unexpired blocklist entry the longest prefix covering the source? */
+static __always_inline bool dos_banned(const struct ban *b)
+{
+	return b && (!b->expires_ns || b->expires_ns > bpf_ktime_get_coarse_ns());
+}
+
+static __always_inline bool dos_banned4(__be32 saddr)
+{
+	struct ban_key4 k = { .prefixlen = 32, .addr = saddr };
+
+	return dos_banned(bpf_map_lookup_elem(&blocklist4, &k));
+}
+
+static __always_inline bool dos_banned6(const struct in6_addr *saddr)
+{
+	struct ban_key6 k = { .prefixlen = 128 };
+
+	__builtin_memcpy(k.addr, saddr, sizeof(k.addr));
+	return dos_banned(bpf_map_lookup_elem(&blocklist6, &k));
+}
+
+/*
+ * One step of the search for ";tag=" (name case-insensitive, no whitespace
+ * around '=') at frame offset at + x, within len bytes from at: returns the offset after the step, or
+ * DOS_TAG_FOUND, or DOS_TAG_END when the packet ends. A step skips eight
+ * bytes without ';' or looks at the first ';' among them. A global function:
+ * the verifier checks it once, and x stays unknown to it in the caller's
+ * loop, so the iterations of that loop are one verifier state.
+ */
+#define DOS_TAG_FOUND (-1)
+#define DOS_TAG_END (-2)
+__noinline int dos_tag_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 len)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	const __u8 *p;
+	__u64 w, low;
+	__u32 j;
+
+	if (at > SIP_MAX_PAYLOAD_OFF + SIP_POS_MASK || x > DOS_TO_MAX)
+		return DOS_TAG_END;
+	SIPLB_CLAMP(at, 8191);
+	SIPLB_CLAMP(x, 511);
+	p = data + at + x;
+	if (p + 8 > end) {
+		/* the last bytes of the packet, one at a time */
+		if (p + 5 > end)
+			return DOS_TAG_END;
+		j = 0;
+	} else {
+		w = SIPLB_LD64(p) ^ (DOS_ONES * ';');
+		low = (w - DOS_ONES) & ~w & DOS_HIGH;	/* 0x80 in each ';' byte, from the lowest */
+		if (!low)
+			return x + 8;
+		low &= -low;
+		/* byte index of the lowest ';': 1 << 8j times 0x0001..07 puts j on top */
+		j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
+		SIPLB_CLAMP(j, 7);
+		if (x + j >= len)
+			return DOS_TAG_END;	/* a ';' of the next header */
+		p += j;
+		if (p + 5 > end)
+			return DOS_TAG_END;
+	}
+	if (p[0] == ';' && (p[1] | 0x20) == 't' && (p[2] | 0x20) == 'a' &&
+	    (p[3] | 0x20) == 'g' && p[4] == '=')
+		return DOS_TAG_FOUND;
+	return x + j + 1;
+}
+
+/* Does the To value (payload offset pos, len bytes) carry a tag? At most
+ * DOS_TO_MAX bytes and 64 steps are looked at: past them, no tag. */
+static __always_inline bool dos_to_tagged(struct xdp_md *ctx, __u32 off, __u32 pos,
+					 __u32 len)
+{
+	int x = 0, i;
+
+	if (len > DOS_TO_MAX)
+		len = DOS_TO_MAX;
+	for (i = 0; i < 64; i++) {
+		x = dos_tag_step(ctx, off + pos, x, len);
+		if (x == DOS_TAG_FOUND)
+			return true;
+		if (x < 0 || (__u32)x >= len)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * The budget a message draws on. Dialog-creating: INVITE, SUBSCRIBE,
+ * OPTIONS and MESSAGE outside a dialog (no To tag), and every REGISTER.
+ */
+static __always_inline __u32 dos_class(struct xdp_md *ctx, __u32 off,
+				       const struct sip_msg *m)
+{
+	if (m->kind != SIP_KIND_REQUEST)
+		return SIPLB_CLASS_OTHER;
+	switch (m->method) {
+	case SIP_METHOD_REGISTER:
+		return SIPLB_CLASS_DIALOG;
+	case SIP_METHOD_INVITE:
+	case SIP_METHOD_SUBSCRIBE:
+	case SIP_METHOD_OPTIONS:
+	case SIP_METHOD_MESSAGE:
+		if (m->to_len && dos_to_tagged(ctx, off, m->to_off, m->to_len))
+			return SIPLB_CLASS_OTHER;
+		return SIPLB_CLASS_DIALOG;
+	default:
+		return SIPLB_CLASS_OTHER;
+	}
+}
+
+/* Tell siplbd that a source went over budget: n drops since the last report. */
+static __always_inline void dos_report(const struct src_key *k, __u32 n, __u64 now)
+{
+	struct offender *o = bpf_map_lookup_elem(&offenders, k);
+
+	if (o) {
+		o->last_ns = now;
+		__sync_fetch_and_add(&o->over, n);
+	} else {
+		struct offender fresh = { .first_ns = now, .last_ns = now, .over = n };
+
+		bpf_map_update_elem(&offenders, k, &fresh, BPF_NOEXIST);
+	}
+}
+
+/*
+ * Charge one message of class cls to the source's bucket on this CPU (GCRA).
+ * Returns 0 within budget, else the drop reason. A source seen for the first
+ * time starts with a full bucket.
+ */
+static __always_inline __u32 dos_admit(const struct vip_policy *pol,
+				       const struct src_key *k, __u32 cls)
+{
+	__u64 interval, now, tat;
+	struct src_bucket *b;
+
+	cls &= 1;
+	interval = pol->interval_ns[cls];
+	if (!interval)
+		return 0;
+	now = bpf_ktime_get_ns();
+	b = bpf_map_lookup_elem(&src_buckets, k);
+	if (!b) {
+		struct src_bucket fresh = { .passed = 1 };
+
+		fresh.tat[cls] = now + interval;
+		bpf_map_update_elem(&src_buckets, k, &fresh, BPF_NOEXIST);
+		return 0;
+	}
+	tat = b->tat[cls];
+	if (tat < now)
+		tat = now;
+	if (tat + interval - now <= pol->burst_ns[cls]) {
+		b->tat[cls] = tat + interval;
+		b->passed++;
+		return 0;
+	}
+	b->over++;
+	b->pending++;
+	if (b->reported != (__u32)(now >> 30)) {
+		b->reported = now >> 30;
+		dos_report(k, b->pending, now);
+		b->pending = 0;
+	}
+	return cls == SIPLB_CLASS_DIALOG ? SIPLB_DROP_RATE_DIALOG : SIPLB_DROP_RATE_OTHER;
+}
+
+/*
+ * May this CPU create one more affinity entry this second? Counts it if so.
+ * Above the cap a flood of fresh Call-IDs cannot push real dialogs out of
+ * the LRU: new dialogs follow the Maglev table alone, which picks the same
+ * backend as long as the table does not change.
+ */
+static __always_inline bool dos_aff_budget(const struct siplb_config *cfg)
+{
+	struct aff_budget *ab;
+	__u32 zero = 0, sec;
+
+	if (!cfg->aff_new_max)
+		return true;
+	ab = bpf_map_lookup_elem(&aff_budget, &zero);
+	if (!ab)
+		return true;
+	sec = bpf_ktime_get_coarse_ns() / 1000000000ULL;
+	if (ab->window != sec) {
+		ab->window = sec;
+		ab->created = 0;
+	}
+	if (ab->created >= cfg->aff_new_max)
+		return false;
+	ab->created++;
+	return true;
+}
+
+#endif /* SIPLB_LB_DOS_H */
