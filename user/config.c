@@ -494,7 +494,7 @@ static int health_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 /* --- affinity ------------------------------------------------------------ */
 
-static const char *const aff_keys[] = { "capacity", "idle_timeout" };
+static const char *const aff_keys[] = { "capacity", "idle_timeout", "max_new_per_cpu" };
 
 static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		   const char *path, void *obj)
@@ -503,7 +503,9 @@ static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 	if (idx == 0)
 		return get_u32(c, v, path, 1024, 1u << 28, &cfg->aff_capacity);
-	return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
+	if (idx == 1)
+		return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
+	return get_u32(c, v, path, 0, 100000000, &cfg->aff_new_max);
 }
 
 /* --- vips and backends --------------------------------------------------- */
@@ -516,7 +518,61 @@ static const char *const backend_keys[] = { "address", "port", "weight",
 					    "name", "state" };
 static const char *const vip_keys[] = { "name", "address", "port",
 					"transports", "mode", "register_key",
-					"backends" };
+					"backends", "rate_limit", "auto_ban",
+					"max_message_bytes", "drop_unknown_responses" };
+#define N_VIP_KEYS 11
+
+/* --- DoS limits of a VIP ----------------------------------------------- */
+
+static const char *const class_keys[] = { "dialog_creating", "other" };
+static const char *const bucket_keys[] = { "rate", "burst" };
+static const char *const ban_keys[] = { "after", "duration" };
+static const char *const bool_names[] = { "false", "true" };
+
+struct bucket_load {
+	__u32 *rate, *burst;
+	bool have_rate, have_burst;
+};
+
+static int bucket_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		      const char *path, void *obj)
+{
+	struct bucket_load *bl = obj;
+
+	if (idx == 0) {
+		bl->have_rate = true;
+		return get_u32(c, v, path, 1, 10000000, bl->rate);
+	}
+	bl->have_burst = true;
+	return get_u32(c, v, path, 1, 10000000, bl->burst);
+}
+
+static int class_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		     const char *path, void *obj)
+{
+	struct siplb_cfg_vip *vip = obj;
+	struct bucket_load bl = { .rate = &vip->rate[idx], .burst = &vip->burst[idx] };
+	int err;
+
+	err = map_walk(c, v, path, bucket_keys, 2, bucket_key, &bl);
+	if (err)
+		return err;
+	if (!bl.have_rate)
+		return cfg_err(c, v, path, "missing required setting 'rate' (messages per second)");
+	if (!bl.have_burst)
+		vip->burst[idx] = vip->rate[idx];	/* one second's worth */
+	return 0;
+}
+
+static int ban_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		   const char *path, void *obj)
+{
+	struct siplb_cfg_vip *vip = obj;
+
+	if (idx == 0)
+		return get_u32(c, v, path, 1, 86400, &vip->ban_after);
+	return get_u32(c, v, path, 1, 365 * 86400, &vip->ban_for);
+}
 
 struct vip_load {
 	struct siplb_cfg_vip *vip;
@@ -673,10 +729,23 @@ static int vip_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		err = get_enum(c, v, path, regkey_names, 2, &val);
 		vip->reg_key = val ? SIPLB_REGKEY_AOR : SIPLB_REGKEY_CALLID;
 		return err;
-	default:
+	case 6:
 		vl->backends = v;
 		spath(vl->backends_path, "%s", path);
 		return 0;
+	case 7:
+		return map_walk(c, v, path, class_keys, 2, class_key, vip);
+	case 8:
+		err = map_walk(c, v, path, ban_keys, 2, ban_key, vip);
+		if (!err && !vip->ban_after)
+			return cfg_err(c, v, path, "missing required setting 'after' (seconds)");
+		return err;
+	case 9:
+		return get_u32(c, v, path, 0, 65535, &vip->max_msg);
+	default:
+		err = get_enum(c, v, path, bool_names, 2, &val);
+		vip->drop_unknown_resp = val;
+		return err;
 	}
 }
 
@@ -706,8 +775,9 @@ static int load_vips(struct cfg_ctx *c, yaml_node_t *n, const char *path)
 		vip->mode = SIPLB_FWD_IPIP;
 		vip->reg_key = SIPLB_REGKEY_CALLID;
 		vip->line = node_line(it);
+		vip->ban_for = SIPLB_CFG_BAN_FOR;
 		spath(child, "%s[%zu]", path, i);
-		err = map_walk(c, it, child, vip_keys, 7, vip_key, &vl);
+		err = map_walk(c, it, child, vip_keys, N_VIP_KEYS, vip_key, &vl);
 		if (err)
 			return err;
 		if (!vip->addr.family) {
@@ -750,7 +820,7 @@ static int load_vips(struct cfg_ctx *c, yaml_node_t *n, const char *path)
 enum top_key {
 	K_INSTANCE, K_INTERFACES, K_HASH_KEY, K_MAGLEV_SIZE, K_AFFINITY,
 	K_HEALTH, K_ALL_DOWN, K_METRICS, K_CONTROL, K_LOG_LEVEL, K_SRC4,
-	K_SRC6, K_MTU, K_VIPS, K__MAX,
+	K_SRC6, K_MTU, K_VIPS, K_BANS_FILE, K__MAX,
 };
 
 static const char *const top_keys[K__MAX] = {
@@ -761,6 +831,7 @@ static const char *const top_keys[K__MAX] = {
 	[K_CONTROL] = "control",	[K_LOG_LEVEL] = "log_level",
 	[K_SRC4] = "src4",		[K_SRC6] = "src6",
 	[K_MTU] = "mtu",		[K_VIPS] = "vips",
+	[K_BANS_FILE] = "bans_file",
 };
 
 static const char *const all_down_names[] = { "closed", "open" };
@@ -837,7 +908,7 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 				       cfg->maglev_size);
 		return err;
 	case K_AFFINITY:
-		return map_walk(c, v, path, aff_keys, 2, aff_key, cfg);
+		return map_walk(c, v, path, aff_keys, 3, aff_key, cfg);
 	case K_HEALTH:
 		c->timeout_node = NULL;
 		c->interval_node = NULL;
@@ -875,6 +946,12 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return get_addr(c, v, path, AF_INET6, &cfg->src6);
 	case K_MTU:
 		return get_u32(c, v, path, 576, 65535, &cfg->mtu);
+	case K_BANS_FILE:
+		err = get_str(c, v, path, 4095, NULL, &cfg->bans_file);
+		if (!err && cfg->bans_file[0] != '/')
+			return cfg_err(c, v, path, "'%s' is not an absolute path",
+				       cfg->bans_file);
+		return err;
 	default:
 		return load_vips(c, v, path);
 	}
@@ -886,6 +963,7 @@ static void set_defaults(struct siplb_cfg *cfg)
 	cfg->maglev_size = SIPLB_CFG_MAGLEV_SIZE;
 	cfg->aff_capacity = SIPLB_CFG_AFF_CAPACITY;
 	cfg->aff_idle = SIPLB_CFG_AFF_IDLE;
+	cfg->aff_new_max = SIPLB_CFG_AFF_NEW_MAX;
 	cfg->health.interval_ms = SIPLB_CFG_HC_INTERVAL;
 	cfg->health.timeout_ms = SIPLB_CFG_HC_TIMEOUT;
 	cfg->health.fall = SIPLB_CFG_HC_FALL;
@@ -945,6 +1023,11 @@ static int check_whole(struct cfg_ctx *c, yaml_node_t *root)
 	if (!cfg->control &&
 	    asprintf(&cfg->control, SIPLB_CFG_CONTROL_FMT, cfg->instance) < 0) {
 		cfg->control = NULL;
+		return -ENOMEM;
+	}
+	if (!cfg->bans_file &&
+	    asprintf(&cfg->bans_file, SIPLB_CFG_BANS_FMT, cfg->instance) < 0) {
+		cfg->bans_file = NULL;
 		return -ENOMEM;
 	}
 	if (!cfg->metrics) {
@@ -1060,5 +1143,6 @@ void siplb_config_free(struct siplb_cfg *cfg)
 	free(cfg->instance);
 	free(cfg->metrics);
 	free(cfg->control);
+	free(cfg->bans_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -22,6 +22,9 @@
 #define SIPLB_CFG_MTU		1500
 #define SIPLB_CFG_PORT		5060
 #define SIPLB_CFG_WEIGHT	100
+#define SIPLB_CFG_AFF_NEW_MAX	125000	/* new affinity entries per CPU per second */
+#define SIPLB_CFG_BANS_FMT	"/var/lib/siplb/%s.bans"
+#define SIPLB_CFG_BAN_FOR	3600	/* seconds an auto-ban lasts */
 
 #define SIPLB_CFG_INSTANCE_MAX	32	/* bytes of an instance name: it names pin paths */
 #define SIPLB_CFG_NAME_MAX	63	/* bytes of a VIP or backend name */
@@ -79,6 +82,14 @@ struct siplb_cfg_vip {
 	__u8 reg_key;		/* enum siplb_reg_key */
 	struct siplb_cfg_backend *backends;
 	size_t n_backends;	/* may be 0 */
+	/* DoS limits: per-source messages per second and burst, by class
+	 * (enum siplb_class); rate 0 = no limit */
+	__u32 rate[2];
+	__u32 burst[2];
+	__u32 ban_after;	/* seconds over budget before an auto-ban; 0 = never */
+	__u32 ban_for;		/* seconds an auto-ban lasts */
+	__u32 max_msg;		/* largest UDP payload (bytes); 0 = no limit */
+	bool drop_unknown_resp;	/* drop responses with no affinity entry */
 	unsigned int line;
 };
 
@@ -100,6 +111,8 @@ struct siplb_cfg {
 	__u32 maglev_size;		/* prime */
 	__u32 aff_capacity;		/* affinity map entries */
 	__u32 aff_idle;			/* seconds; 0 = never expire */
+	__u32 aff_new_max;		/* new entries per CPU per second; 0 = no cap */
+	char *bans_file;		/* where bans persist across restarts */
 	struct siplb_cfg_health health;
 	enum siplb_all_down all_down;
 	char *metrics;			/* "ADDR:PORT" as written */

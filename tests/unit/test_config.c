@@ -176,6 +176,64 @@ Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
 	cr_assert_eq(v->backends[0].port, 5060);
 	cr_assert_eq(v->backends[0].weight, 100);
 	cr_assert_eq(v->backends[0].state, SIPLB_BE_UP);
+	/* DoS: no per-source limits, affinity cap on, bans persisted per instance */
+	cr_assert_eq(t_cfg.aff_new_max, 125000);
+	cr_assert_str_eq(t_cfg.bans_file, "/var/lib/siplb/default.bans");
+	cr_assert_eq(v->rate[0], 0);
+	cr_assert_eq(v->rate[1], 0);
+	cr_assert_eq(v->ban_after, 0);
+	cr_assert_eq(v->max_msg, 0);
+	cr_assert_not(v->drop_unknown_resp);
+}
+
+Test(config, dos_settings_are_read_per_vip, .fini = t_free)
+{
+	const struct siplb_cfg_vip *v;
+
+	t_load_ok(T_DIR "dos.yaml");
+	cr_assert_eq(t_cfg.aff_new_max, 50000);
+	cr_assert_str_eq(t_cfg.bans_file, "/tmp/siplb-test.bans");
+	v = &t_cfg.vips[0];
+	cr_assert_eq(v->rate[SIPLB_CLASS_DIALOG], 20);
+	cr_assert_eq(v->burst[SIPLB_CLASS_DIALOG], 40);
+	cr_assert_eq(v->rate[SIPLB_CLASS_OTHER], 500);
+	cr_assert_eq(v->burst[SIPLB_CLASS_OTHER], 500, "burst defaults to one second's worth");
+	cr_assert_eq(v->ban_after, 10);
+	cr_assert_eq(v->ban_for, 600);
+	cr_assert_eq(v->max_msg, 4000);
+	cr_assert(v->drop_unknown_resp);
+	v = &t_cfg.vips[1];
+	cr_assert_eq(v->rate[0], 0);
+	cr_assert_eq(v->ban_after, 5);
+	cr_assert_eq(v->ban_for, 3600, "auto-bans last an hour by default");
+	cr_assert_not(v->drop_unknown_resp);
+}
+
+Test(config, rejects_a_rate_of_zero, .fini = t_free)
+{
+	t_bad("bad-rate-zero.yaml", 6, "vips[0].rate_limit.other.rate", "0 is out of range");
+}
+
+Test(config, rejects_a_bucket_without_rate, .fini = t_free)
+{
+	t_bad("bad-rate-missing.yaml", 7, "vips[0].rate_limit.dialog_creating",
+	      "missing required setting 'rate'");
+}
+
+Test(config, rejects_auto_ban_without_after, .fini = t_free)
+{
+	t_bad("bad-ban-after.yaml", 6, "vips[0].auto_ban", "missing required setting 'after'");
+}
+
+Test(config, rejects_a_boolean_that_is_not_one, .fini = t_free)
+{
+	t_bad("bad-drop-unknown.yaml", 5, "vips[0].drop_unknown_responses",
+	      "'maybe' is not one of false or true");
+}
+
+Test(config, rejects_a_relative_bans_file, .fini = t_free)
+{
+	t_bad("bad-bans-file.yaml", 3, "bans_file", "not an absolute path");
 }
 
 Test(config, example_file_is_valid, .fini = t_free)
