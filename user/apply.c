@@ -333,6 +333,7 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	if (!shared)
 		bpf_map_delete_elem(d->maps.vips, &k0);
 	memset(v, 0, sizeof(*v));
+	sd_vip_policy_write(d, id, NULL);
 }
 
 static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
@@ -345,6 +346,7 @@ static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 		/* seconds to 2^30 ns units, rounded up so an entry never expires early */
 		.idle_units = (__u32)(((__u64)cfg->aff_idle * 1000000000ULL + (1ULL << 30) - 1) >> 30),
 		.maglev_size = cfg->maglev_size,
+		.aff_new_max = cfg->aff_new_max,
 	};
 
 	memcpy(c.src6, cfg->src6.addr, sizeof(c.src6));
@@ -497,6 +499,7 @@ int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size
 		else
 			sd_addr_port_str(&cv->addr, cv->port, v->name, sizeof(v->name));
 		vip_write_info(d, (__u32)vip_id[i], fresh);
+		sd_vip_policy_write(d, (__u32)vip_id[i], cv);
 		if (fresh) {
 			log_info("VIP %s added (id %d)", v->name, vip_id[i]);
 			vadded++;

@@ -53,7 +53,18 @@ struct sd_vip {
 	__u32 up;			/* backends in the live table */
 	__u64 fingerprint;		/* of the live table: equal on every instance */
 	__u64 rebuilds;
+	__u32 ban_after;		/* auto-ban after this many seconds over budget; 0 = never */
+	__u32 ban_for;			/* seconds an auto-ban lasts */
 	unsigned int line;
+};
+
+/* A banned prefix: in the blocklist maps and in the bans file. */
+struct sd_ban {
+	__be32 addr[4];			/* network order, host bits zero */
+	__u8 family;
+	__u8 plen;
+	bool autob;			/* made by an auto-ban */
+	time_t expires;			/* unix seconds; 0 = never */
 };
 
 struct sd_iface {
@@ -95,6 +106,11 @@ struct siplbd {
 	char last_reload_error[512];
 	__u64 link_events, neigh_updates;
 	__u64 last_nh_refresh_ms;
+	struct sd_ban *bans;
+	size_t n_bans, cap_bans;
+	__u64 bans_auto;		/* auto-bans made */
+	__u64 bans_expired;		/* bans lifted on expiry */
+	time_t last_dos_tick;
 	bool stop;
 };
 
@@ -136,6 +152,22 @@ int sd_health_open(struct siplbd *d);
 void sd_health_tick(struct siplbd *d, __u64 now_ms);
 void sd_health_recv(struct siplbd *d, int fam_idx, __u64 now_ms);
 void sd_health_prepare(struct siplbd *d, struct sd_backend *b);
+
+/* dos.c: per-VIP limits, bans, auto-bans. */
+/* Write the VIP's DoS limits (cv NULL: none) into vip_policy. */
+void sd_vip_policy_write(struct siplbd *d, __u32 id, const struct siplb_cfg_vip *cv);
+/* "ADDR[/LEN]" into b (host bits cleared). Returns 0 or -EINVAL with err set. */
+int sd_ban_parse(const char *text, struct sd_ban *b, char *err, size_t errlen);
+const char *sd_ban_str(const struct sd_ban *b, char *buf, size_t len);
+/* Add or replace a ban (maps, list; the file when save). Returns 0 or -errno. */
+int sd_ban_add(struct siplbd *d, const struct sd_ban *b, bool save);
+/* Lift a ban. Returns 0, -ENOENT when there is none for that prefix. */
+int sd_ban_del(struct siplbd *d, const struct sd_ban *b);
+/* The bans file: written atomically (temporary file + rename), read at start. */
+int sd_bans_save(struct siplbd *d);
+int sd_bans_load(struct siplbd *d);
+/* Once a second: lift expired bans, make auto-bans, forget quiet offenders. */
+void sd_dos_tick(struct siplbd *d);
 
 /* handlers.c: the control socket's commands. */
 int sd_control_open(struct siplbd *d, char *err, size_t errlen);

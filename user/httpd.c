@@ -73,6 +73,9 @@ static char *render(struct siplbd *d, size_t *out_len)
 	s.nbackends = nb;
 	s.maglev_rebuilds = d->maglev_rebuilds;
 	s.affinity_entries = affinity_entries(d);
+	s.bans = d->n_bans;
+	s.bans_auto = d->bans_auto;
+	s.bans_expired = d->bans_expired;
 	metrics_snapshot_read(&s, &d->maps);
 	for (;;) {
 		char *nbuf = realloc(buf, cap);

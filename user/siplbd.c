@@ -111,6 +111,7 @@ static void on_tick(struct siplbd *d)
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_dbg("timer: %s", strerror(errno));
 	sd_health_tick(d, now);
+	sd_dos_tick(d);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
 		sd_nexthop_refresh_all(d);
 	sd_http_run(d);	/* its connection timeouts */
@@ -203,6 +204,7 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 		return rc;
 	}
 	log_info("configuration applied: %s", summary);
+	sd_bans_load(d);
 	rc = sd_ifaces_sync(d);
 	if (rc)
 		return rc;
@@ -234,6 +236,7 @@ static void teardown(struct siplbd *d)
 	if (d->hc_fd[1] >= 0)
 		close(d->hc_fd[1]);
 	siplb_config_free(&d->cfg);
+	free(d->bans);
 	free(d->ifaces);
 	free(d->be);
 }
