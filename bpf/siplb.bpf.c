@@ -95,7 +95,8 @@ struct pkt_meta {
  */
 static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi,
 				   const struct siplb_config *cfg,
-				   const struct vip_policy *pol, __u32 cls,
+				   const struct vip_policy *pol,
+				   __u32 cls, /* enum siplb_class; __MAX: not worked out yet */
 				   struct sip_msg *m, __u32 off, __u64 *hash)
 {
 	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
@@ -163,6 +164,8 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	 * the table: a flood of fresh Call-IDs in BYEs or responses creates
 	 * nothing, and above aff_new_max neither do dialog-creating requests.
 	 */
+	if (!aff && cls == SIPLB_CLASS__MAX)
+		cls = dos_class(ctx, off, m);
 	if (aff || (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
 		if (!aff && !dos_aff_budget(cfg)) {
 			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
@@ -226,8 +229,12 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	if (verdict == SIP_VERDICT_SLOW)
 		return slow(m.reason);
 
-	cls = dos_class(ctx, pm->off, &m);
-	if (pol->interval_ns[cls & 1]) {
+	/* the class costs a look at the To value: only when a limit needs it
+	 * now, else steer() works it out when a new dialog would be recorded */
+	cls = SIPLB_CLASS__MAX;
+	if (pol->interval_ns[SIPLB_CLASS_DIALOG] | pol->interval_ns[SIPLB_CLASS_OTHER])
+		cls = dos_class(ctx, pm->off, &m);
+	if (cls != SIPLB_CLASS__MAX && pol->interval_ns[cls & 1]) {
 		sk.addr[0] = pm->src[0];
 		sk.addr[1] = pm->src[1];
 		sk.vip_id = vip_id;
