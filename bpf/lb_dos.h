@@ -104,6 +104,147 @@ static __always_inline bool dos_to_tagged(struct xdp_md *ctx, __u32 off, __u32 p
 	return false;
 }
 
+/* Scanner signatures ------------------------------------------------------ */
+
+/* Bytes of the User-Agent value searched for a signature: scanners name themselves first. */
+#define DOS_UA_SPAN 64u
+#define DOS_LOWER 0x2020202020202020ULL
+#define DOS_UA_FOUND (-1)
+#define DOS_UA_END (-2)
+
+/*
+ * One step of the search for the User-Agent line in the header block: the
+ * eight bytes at frame offset at + x. Returns the next x, DOS_UA_END, or
+ * DOS_UA_FOUND with *vpos set to the value's offset from at (after the
+ * colon and whitespace). Only a line starting "User-Agent" (any case)
+ * counts. A global function, like dos_tag_step().
+ */
+__noinline int dos_ua_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 *vpos)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	const __u8 *p, *q;
+	__u64 w, low;
+	__u32 j, k;
+
+	if (!vpos || at > SIP_MAX_PAYLOAD_OFF || x > SIP_WINDOW)
+		return DOS_UA_END;
+	SIPLB_CLAMP(at, SIP_MAX_PAYLOAD_OFF);
+	SIPLB_CLAMP(x, 4095);
+	p = data + at + x;
+	if (p + 8 > end)
+		return DOS_UA_END;
+	w = SIPLB_LD64(p) ^ (DOS_ONES * '\n');
+	low = (w - DOS_ONES) & ~w & DOS_HIGH;
+	if (!low)
+		return x + 8;
+	low &= -low;
+	j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
+	SIPLB_CLAMP(j, 7);
+	q = p + j + 1;
+	if (q + 17 > end)
+		return DOS_UA_END;
+	if ((SIPLB_LD64(q) | DOS_LOWER) != SIPLB_W8('u', 's', 'e', 'r', '-', 'a', 'g', 'e') ||
+	    (q[8] | 0x20) != 'n' || (q[9] | 0x20) != 't')
+		return x + j + 1;
+	/* "User-Agent" [ws] ":" [ws] */
+	for (k = 10; k < 16; k++) {
+		if (q[k] == ':')
+			break;
+		if (q[k] != ' ' && q[k] != '\t')
+			return x + j + 1;	/* User-Agentx: another header */
+	}
+	if (k == 16)
+		return x + j + 1;
+	for (k++; k < 16; k++) {
+		SIPLB_CLAMP(k, 15);
+		if (q[k] != ' ' && q[k] != '\t')
+			break;
+	}
+	*vpos = x + j + 1 + k;
+	return DOS_UA_FOUND;
+}
+
+/*
+ * Does a signature start at frame offset at + pos? Compares two lowercased
+ * words against each signature's words under its masks. A global function:
+ * checked once; sigs is the VIP's map value.
+ */
+__noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct scanner_sigs *sigs)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	const __u8 *p;
+	__u64 w0, w1;
+	__u32 i, n;
+
+	if (!sigs || at > SIP_MAX_PAYLOAD_OFF || pos > SIP_POS_MASK)
+		return 0;
+	SIPLB_CLAMP(at, SIP_MAX_PAYLOAD_OFF);
+	SIPLB_CLAMP(pos, SIP_POS_MASK);
+	p = data + at + pos;
+	if (p + 8 > end)
+		return 0;
+	w0 = SIPLB_LD64(p) | DOS_LOWER;
+	if (p + 16 <= end) {
+		w1 = SIPLB_LD64(p + 8) | DOS_LOWER;
+	} else {
+		/* the packet ends within the second word: zeros match no signature byte */
+		w1 = 0;
+		for (i = 0; i < 8; i++) {
+			if (p + 9 + i > end)
+				break;
+			w1 |= (__u64)(p[8 + i] | 0x20) << (8 * i);
+		}
+	}
+	n = sigs->n;
+	for (i = 0; i < SIPLB_SCANNER_SIGS; i++) {
+		if (i >= n)
+			break;
+		if ((w0 & sigs->mask[i][0]) == sigs->word[i][0] &&
+		    (w1 & sigs->mask[i][1]) == sigs->word[i][1])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Is the request's User-Agent a scanner's? Finds the User-Agent line within
+ * the header block (hdr_end: its end, from the parser), then tries every
+ * signature at each of the first DOS_UA_SPAN bytes of its value. Bounded:
+ * SIP_WINDOW / 8 + 64 steps. A global function: its loops are checked once.
+ * Lowercasing is "| 0x20" per byte, exact for letters; signatures are
+ * stored the same way, and digits, '-', '/', '.' have that bit already.
+ */
+__noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
+			   const struct scanner_sigs *sigs)
+{
+	__u32 vpos = 0;
+	int x = 0, i;
+
+	if (!sigs)
+		return 0;
+	if (!hdr_end || hdr_end > SIP_WINDOW)
+		hdr_end = SIP_WINDOW;
+
+	for (i = 0; i < SIP_WINDOW / 8 + 64; i++) {
+		x = dos_ua_step(ctx, off, x, &vpos);
+		if (x == DOS_UA_FOUND)
+			break;
+		if (x < 0 || (__u32)x >= hdr_end)
+			return 0;
+	}
+	if (x != DOS_UA_FOUND)
+		return 0;
+	for (i = 0; i < DOS_UA_SPAN; i++) {
+		if (vpos + i >= hdr_end)
+			return 0;
+		if (dos_sig_at(ctx, off, vpos + i, sigs))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * The budget a message draws on. Dialog-creating: INVITE, SUBSCRIBE,
  * OPTIONS and MESSAGE outside a dialog (no To tag), and every REGISTER.

@@ -114,6 +114,14 @@ struct {
 	__type(value, struct vip_policy);
 } vip_policy SEC(".maps");
 
+/* VIP id -> scanner signatures (User-Agent substrings). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIPLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct scanner_sigs);
+} vip_scanners SEC(".maps");
+
 /* (source, VIP) -> token buckets. Per CPU: a CPU updates its own copy without
  * atomics, and each CPU grants the whole configured rate (a source's packets
  * stay on one CPU when RSS hashes its address and ports, see operations.md).

@@ -229,11 +229,20 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	if (verdict == SIP_VERDICT_SLOW)
 		return slow(m.reason);
 
-	/* the class costs a look at the To value: only when a limit needs it
-	 * now, else steer() works it out when a new dialog would be recorded */
+	/* the class costs a look at the To value: only when a limit or the
+	 * scanner check needs it now, else steer() works it out when a new
+	 * dialog would be recorded */
 	cls = SIPLB_CLASS__MAX;
-	if (pol->interval_ns[SIPLB_CLASS_DIALOG] | pol->interval_ns[SIPLB_CLASS_OTHER])
+	if ((pol->interval_ns[SIPLB_CLASS_DIALOG] | pol->interval_ns[SIPLB_CLASS_OTHER]) ||
+	    (pol->flags & SIPLB_POL_F_SCANNERS))
 		cls = dos_class(ctx, pm->off, &m);
+	/* scanners probe with requests that open dialogs: only those pay the search */
+	if ((pol->flags & SIPLB_POL_F_SCANNERS) && cls == SIPLB_CLASS_DIALOG) {
+		const struct scanner_sigs *sigs = bpf_map_lookup_elem(&vip_scanners, &vip_id);
+
+		if (sigs && dos_scanner(ctx, pm->off, m.hdr_end, sigs))
+			return drop(SIPLB_DROP_SCANNER);
+	}
 	if (cls != SIPLB_CLASS__MAX && pol->interval_ns[cls & 1]) {
 		sk.addr[0] = pm->src[0];
 		sk.addr[1] = pm->src[1];

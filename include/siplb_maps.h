@@ -155,6 +155,7 @@ enum siplb_class {
 };
 
 #define SIPLB_POL_F_DROP_UNKNOWN_RESP 0x1 /* drop responses with no affinity entry */
+#define SIPLB_POL_F_SCANNERS 0x2	/* the VIP has scanner signatures (vip_scanners) */
 
 /*
  * Value of the vip_policy array map, indexed by VIP id: the VIP's DoS limits.
@@ -170,6 +171,37 @@ struct vip_policy {
 	__u32 flags;		/* SIPLB_POL_F_* */
 };
 SIPLB_STATIC_ASSERT(sizeof(struct vip_policy) == 32, "vip_policy layout");
+
+#define SIPLB_SCANNER_SIGS 8	/* signatures per VIP */
+#define SIPLB_SCANNER_LEN 16	/* bytes of a signature at most */
+
+/*
+ * Value of vip_scanners, indexed by VIP id: User-Agent substrings that mark
+ * a scanner (friendly-scanner, sipvicious, sipcli). Each is kept lowercase
+ * as two little-endian words and masks: bytes past its length are masked out.
+ */
+struct scanner_sigs {
+	__u32 n;		/* signatures in use, 0..SIPLB_SCANNER_SIGS */
+	__u32 pad;
+	__u64 word[SIPLB_SCANNER_SIGS][2];
+	__u64 mask[SIPLB_SCANNER_SIGS][2];
+};
+SIPLB_STATIC_ASSERT(sizeof(struct scanner_sigs) == 264, "scanner_sigs layout");
+
+#ifndef __bpf__
+/* Set signature i (len 1..SIPLB_SCANNER_LEN bytes) as XDP compares it: each byte | 0x20. */
+static inline void siplb_scanner_sig_set(struct scanner_sigs *s, __u32 i, const char *sig,
+					 __u32 len)
+{
+	__u32 k;
+
+	s->word[i][0] = s->word[i][1] = s->mask[i][0] = s->mask[i][1] = 0;
+	for (k = 0; k < len && k < SIPLB_SCANNER_LEN; k++) {
+		s->word[i][k / 8] |= (__u64)((__u8)sig[k] | 0x20) << (8 * (k % 8));
+		s->mask[i][k / 8] |= 0xffULL << (8 * (k % 8));
+	}
+}
+#endif
 
 /* Key of the per-source maps: an IPv4 address or an IPv6 /64, on one VIP. */
 struct src_key {

@@ -19,6 +19,7 @@ enum siplb_drop {
 	SIPLB_DROP_RATE_OTHER,	/* source over its budget of other messages */
 	SIPLB_DROP_OVERSIZED,	/* UDP payload larger than the VIP's max_message_bytes */
 	SIPLB_DROP_UNKNOWN_DIALOG, /* response with no affinity entry (drop_unknown_responses) */
+	SIPLB_DROP_SCANNER,	/* User-Agent matches a scanner signature of the VIP */
 	SIPLB_DROP__MAX,
 };
 
@@ -55,6 +56,7 @@ static const char *const siplb_drop_names[SIPLB_DROP__MAX] = {
 	[SIPLB_DROP_RATE_OTHER] = "rate_other",
 	[SIPLB_DROP_OVERSIZED] = "oversized",
 	[SIPLB_DROP_UNKNOWN_DIALOG] = "unknown_dialog_response",
+	[SIPLB_DROP_SCANNER] = "scanner",
 };
 
 static const char *const siplb_slow_names[SIPLB_SLOW__MAX] = {

@@ -519,8 +519,9 @@ static const char *const backend_keys[] = { "address", "port", "weight",
 static const char *const vip_keys[] = { "name", "address", "port",
 					"transports", "mode", "register_key",
 					"backends", "rate_limit", "auto_ban",
-					"max_message_bytes", "drop_unknown_responses" };
-#define N_VIP_KEYS 11
+					"max_message_bytes", "drop_unknown_responses",
+					"scanner_user_agents" };
+#define N_VIP_KEYS 12
 
 /* --- DoS limits of a VIP ----------------------------------------------- */
 
@@ -561,6 +562,33 @@ static int class_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return cfg_err(c, v, path, "missing required setting 'rate' (messages per second)");
 	if (!bl.have_burst)
 		vip->burst[idx] = vip->rate[idx];	/* one second's worth */
+	return 0;
+}
+
+/* A list of 1..16-byte strings (printable ASCII, no spaces), matched case-insensitively. */
+static int load_scanners(struct cfg_ctx *c, yaml_node_t *n, const char *path,
+			 struct siplb_cfg_vip *vip)
+{
+	char child[CFG_PATH_MAX];
+	size_t count, i;
+	int err;
+
+	err = want_list(c, n, path, &count);
+	if (err)
+		return err;
+	if (count > SIPLB_SCANNER_SIGS)
+		return cfg_err(c, n, path, "more than %d signatures", SIPLB_SCANNER_SIGS);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *it = list_item(c, n, i);
+
+		spath(child, "%s[%zu]", path, i);
+		err = get_str(c, it, child, SIPLB_SCANNER_LEN, NULL, &vip->scanners[i]);
+		if (err)
+			return err;
+		vip->n_scanners++;
+		if (!vip->scanners[i][0])
+			return cfg_err(c, it, child, "an empty signature would match everything");
+	}
 	return 0;
 }
 
@@ -742,6 +770,8 @@ static int vip_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return err;
 	case 9:
 		return get_u32(c, v, path, 0, 65535, &vip->max_msg);
+	case 11:
+		return load_scanners(c, v, path, vip);
 	default:
 		err = get_enum(c, v, path, bool_names, 2, &val);
 		vip->drop_unknown_resp = val;
@@ -1138,6 +1168,8 @@ void siplb_config_free(struct siplb_cfg *cfg)
 			free(cfg->vips[i].backends[j].name);
 		free(cfg->vips[i].backends);
 		free(cfg->vips[i].name);
+		for (j = 0; j < cfg->vips[i].n_scanners; j++)
+			free(cfg->vips[i].scanners[j]);
 	}
 	free(cfg->vips);
 	free(cfg->instance);

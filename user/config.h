@@ -7,6 +7,7 @@
 #include <linux/types.h>
 
 #include "siplb_hash.h"
+#include "siplb_maps.h"
 
 /* Defaults; docs/configuration.md lists them with every other setting. */
 #define SIPLB_CFG_INSTANCE	"default"
@@ -90,6 +91,8 @@ struct siplb_cfg_vip {
 	__u32 ban_for;		/* seconds an auto-ban lasts */
 	__u32 max_msg;		/* largest UDP payload (bytes); 0 = no limit */
 	bool drop_unknown_resp;	/* drop responses with no affinity entry */
+	char *scanners[SIPLB_SCANNER_SIGS]; /* User-Agent substrings of scanners */
+	size_t n_scanners;
 	unsigned int line;
 };
 

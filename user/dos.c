@@ -41,8 +41,22 @@ void sd_vip_policy_write(struct siplbd *d, __u32 id, const struct siplb_cfg_vip 
 		}
 		p.max_len = cv->max_msg;
 		p.flags = cv->drop_unknown_resp ? SIPLB_POL_F_DROP_UNKNOWN_RESP : 0;
+		if (cv->n_scanners)
+			p.flags |= SIPLB_POL_F_SCANNERS;
 		d->vips[id].ban_after = cv->ban_after;
 		d->vips[id].ban_for = cv->ban_for;
+	}
+	/* signatures first: the flag that makes XDP read them comes after */
+	{
+		struct scanner_sigs sigs = {};
+		size_t i;
+
+		for (i = 0; cv && i < cv->n_scanners && i < SIPLB_SCANNER_SIGS; i++)
+			siplb_scanner_sig_set(&sigs, i, cv->scanners[i], strlen(cv->scanners[i]));
+		sigs.n = i;
+		if (bpf_map_update_elem(d->maps.vip_scanners, &id, &sigs, BPF_ANY))
+			log_err("cannot write the scanner signatures of VIP id %u: %s", id,
+				strerror(errno));
 	}
 	if (bpf_map_update_elem(d->maps.vip_policy, &id, &p, BPF_ANY))
 		log_err("cannot write the policy of VIP id %u: %s", id, strerror(errno));

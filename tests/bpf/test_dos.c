@@ -515,3 +515,90 @@ Test(dos, a_flood_of_fresh_call_ids_does_not_evict_real_dialogs_under_the_cap,
 	cr_expect_lt(real_dialogs_left(0), 20, "without a cap the flood evicts (control)");
 	cr_expect_eq(real_dialogs_left(100), 20, "with the cap every real dialog stays");
 }
+
+/* Scanner signatures -------------------------------------------------------- */
+
+static void scanners_set(struct lbt *t, __u32 vip, const char *const *sigs, __u32 n)
+{
+	struct scanner_sigs s = { .n = n };
+	struct vip_policy p = { .flags = SIPLB_POL_F_SCANNERS };
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		siplb_scanner_sig_set(&s, i, sigs[i], strlen(sigs[i]));
+	cr_assert_eq(bpf_map_update_elem(t->maps.vip_scanners, &vip, &s, BPF_ANY), 0);
+	policy_set(t, vip, &p);
+}
+
+/* A request whose headers end with extra (a header line, or ""), without body. */
+static __u32 send_with(struct lbt *t, const char *method, bool to_tag, const char *extra)
+{
+	char msg[2048];
+	int n = snprintf(msg, sizeof(msg),
+			 "%s sip:100@198.18.0.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 198.18.66.6:5070;branch=z9hG4bK-1\r\n"
+			 "From: <sip:100@198.18.0.1>;tag=abc\r\n"
+			 "To: <sip:100@198.18.0.1>%s\r\n"
+			 "Call-ID: scan-%u@x\r\n"
+			 "CSeq: 1 %s\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "%s%s"
+			 "\r\n",
+			 method, to_tag ? ";tag=xyz" : "", (unsigned int)rand(), method, extra,
+			 *extra ? "\r\n" : "");
+
+	return send_from(t, "198.18.66.6", msg, n);
+}
+
+struct ua_case {
+	const char *what;
+	const char *method;
+	bool to_tag;
+	const char *extra;
+	__u32 want;
+};
+
+static const struct ua_case ua_cases[] = {
+	{ "friendly-scanner OPTIONS", "OPTIONS", false, "User-Agent: friendly-scanner", XDP_DROP },
+	{ "sipvicious INVITE, any case", "INVITE", false, "USER-AGENT: SIPVicious 0.3.4", XDP_DROP },
+	{ "sipcli REGISTER, last header, no body", "REGISTER", false, "User-Agent: sipcli/v1.8",
+	  XDP_DROP },
+	{ "signature after a product token", "OPTIONS", false,
+	  "User-Agent: Asterisk PBX friendly-scanner", XDP_DROP },
+	{ "whitespace before the colon", "OPTIONS", false, "User-Agent :  sipcli", XDP_DROP },
+	{ "a real phone", "INVITE", false, "User-Agent: Linphone/5.2.0 (belle-sip/5.2.0)", XDP_TX },
+	{ "no User-Agent at all", "INVITE", false, "", XDP_TX },
+	{ "the signature in another header", "OPTIONS", false, "Subject: friendly-scanner",
+	  XDP_TX },
+	{ "a header that only ends in User-Agent", "OPTIONS", false,
+	  "X-User-Agent: friendly-scanner", XDP_TX },
+	{ "in-dialog requests are not searched", "BYE", true, "User-Agent: friendly-scanner",
+	  XDP_TX },
+};
+
+Test(dos, scanner_user_agents_are_dropped_in_dialog_creating_requests, .timeout = 30)
+{
+	static const char *const sigs[] = { "friendly-scanner", "sipvicious", "sipcli" };
+	struct lbt *t = setup(4096);
+	__u64 s0;
+	size_t i;
+
+	scanners_set(t, V4, sigs, 3);
+	for (i = 0; i < sizeof(ua_cases) / sizeof(ua_cases[0]); i++) {
+		const struct ua_case *c = &ua_cases[i];
+
+		s0 = drops(t, SIPLB_DROP_SCANNER);
+		cr_expect_eq(send_with(t, c->method, c->to_tag, c->extra), c->want, "%s", c->what);
+		cr_expect_eq(drops(t, SIPLB_DROP_SCANNER) - s0, c->want == XDP_DROP, "%s: counted",
+			     c->what);
+	}
+	lbt_close(t);
+}
+
+Test(dos, without_signatures_a_scanner_passes, .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+
+	cr_expect_eq(send_with(t, "OPTIONS", false, "User-Agent: friendly-scanner"), XDP_TX);
+	lbt_close(t);
+}

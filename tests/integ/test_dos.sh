@@ -40,6 +40,7 @@ vips:
     rate_limit:
       dialog_creating: {rate: 100, burst: 100}
     auto_ban: {after: 2, duration: 30}
+    scanner_user_agents: [friendly-scanner, sipvicious]
     backends:
       - {address: ${TB_BE4[1]}, name: be1}
       - {address: ${TB_BE4[2]}, name: be2}
@@ -74,6 +75,26 @@ for i in 1 2; do
 		--log "$SIPLOG" --name "be$i"
 done
 start_siplbd
+
+# --- scanner signatures: an OPTIONS from friendly-scanner never reaches a backend
+scan_probe() { # scan_probe CALLID USER-AGENT
+	tb_exec cl1 python3 - "$TB_VIP4" "$1" "$2" <<'PY'
+import socket, sys
+vip, cid, ua = sys.argv[1:4]
+msg = ("OPTIONS sip:100@%s SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.100:5070;branch=z9hG4bK-%s\r\n"
+       "From: <sip:100@%s>;tag=1\r\nTo: <sip:100@%s>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\n"
+       "User-Agent: %s\r\nContent-Length: 0\r\n\r\n") % (vip, cid, vip, vip, cid, ua)
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(msg.encode(), (vip, 5060))
+PY
+}
+s0=$(drops scanner)
+scan_probe scanprobe-1@x friendly-scanner
+scan_probe scanprobe-2@x "SIPVicious/0.3"
+scan_probe okprobe-1@x "Linphone/5.2"
+wait_lines 5 "$SIPLOG" ' okprobe-1@' 1 || fail "the phone's OPTIONS did not arrive"
+assert_eq "$(($(drops scanner) - s0))" 2 "scanner drops"
+assert_eq "$(count_lines "$SIPLOG" ' scanprobe-')" 0 "scanner probes at the backends"
+ok "scanner signatures: friendly-scanner and SIPVicious dropped in XDP, a phone passes"
 
 # --- a manual ban drops everything from the prefix before parsing
 must ctl ban "$TB_CL4/24" --for 1h >/dev/null

@@ -207,6 +207,16 @@ Test(config, dos_settings_are_read_per_vip, .fini = t_free)
 	cr_assert_eq(v->ban_after, 5);
 	cr_assert_eq(v->ban_for, 3600, "auto-bans last an hour by default");
 	cr_assert_not(v->drop_unknown_resp);
+	cr_assert_eq(v->n_scanners, 0);
+	v = &t_cfg.vips[2];
+	cr_assert_eq(v->n_scanners, 3);
+	cr_assert_str_eq(v->scanners[0], "friendly-scanner");
+	cr_assert_str_eq(v->scanners[2], "SIPcli");
+}
+
+Test(config, rejects_a_scanner_signature_over_16_bytes, .fini = t_free)
+{
+	t_bad("bad-scanner-long.yaml", 7, "vips[0].scanner_user_agents[1]", "longer than 16 bytes");
 }
 
 Test(config, rejects_a_rate_of_zero, .fini = t_free)
