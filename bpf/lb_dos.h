@@ -114,61 +114,70 @@ static __always_inline bool dos_to_tagged(struct xdp_md *ctx, __u32 off, __u32 p
 
 /*
  * One step of the search for the User-Agent line in the header block: the
- * eight bytes at frame offset at + x. Returns the next x, DOS_UA_END, or
- * DOS_UA_FOUND with *vpos set to the value's offset from at (after the
- * colon and whitespace). Only a line starting "User-Agent" (any case)
- * counts. A global function, like dos_tag_step().
+ * 32 bytes at frame offset at + x, a word at a time. A line feed followed by
+ * 'u' or 'U' is a candidate (found for all eight bytes of a word at once:
+ * the word at p against '\n', the word at p + 1 against 'u'); only a
+ * candidate is compared with "User-Agent". Returns the next x, DOS_UA_END,
+ * or DOS_UA_FOUND with *vpos set to the value's offset from at (after the
+ * colon and whitespace). A global function, like dos_tag_step().
  */
 __noinline int dos_ua_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 *vpos)
 {
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
 	const __u8 *p, *q;
-	__u64 w, low;
-	__u32 j, k;
+	__u64 w0, w1, cand;
+	__u32 j, k, i;
 
 	if (!vpos || at > SIP_MAX_PAYLOAD_OFF || x > SIP_WINDOW)
 		return DOS_UA_END;
 	SIPLB_CLAMP(at, SIP_MAX_PAYLOAD_OFF);
 	SIPLB_CLAMP(x, 4095);
-	p = data + at + x;
-	if (p + 8 > end)
-		return DOS_UA_END;
-	w = SIPLB_LD64(p) ^ (DOS_ONES * '\n');
-	low = (w - DOS_ONES) & ~w & DOS_HIGH;
-	if (!low)
-		return x + 8;
-	low &= -low;
-	j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
+	for (i = 0; i < 4; i++) {
+		p = data + at + x + 8 * i;
+		if (p + 9 > end)
+			return DOS_UA_END;
+		w0 = SIPLB_LD64(p) ^ (DOS_ONES * '\n');
+		w1 = (SIPLB_LD64(p + 1) | DOS_LOWER) ^ (DOS_ONES * 'u');
+		cand = (w0 - DOS_ONES) & ~w0 & (w1 - DOS_ONES) & ~w1 & DOS_HIGH;
+		if (cand)
+			break;
+	}
+	if (i == 4)
+		return x + 32;
+	cand &= -cand;
+	j = ((cand >> 7) * 0x0001020304050607ULL) >> 56;
 	SIPLB_CLAMP(j, 7);
 	q = p + j + 1;
 	if (q + 17 > end)
 		return DOS_UA_END;
+	x += 8 * i + j + 1;	/* the candidate line's first byte */
 	if ((SIPLB_LD64(q) | DOS_LOWER) != SIPLB_W8('u', 's', 'e', 'r', '-', 'a', 'g', 'e') ||
 	    (q[8] | 0x20) != 'n' || (q[9] | 0x20) != 't')
-		return x + j + 1;
+		return x;
 	/* "User-Agent" [ws] ":" [ws] */
 	for (k = 10; k < 16; k++) {
 		if (q[k] == ':')
 			break;
 		if (q[k] != ' ' && q[k] != '\t')
-			return x + j + 1;	/* User-Agentx: another header */
+			return x;	/* User-Agentx: another header */
 	}
 	if (k == 16)
-		return x + j + 1;
+		return x;
 	for (k++; k < 16; k++) {
 		SIPLB_CLAMP(k, 15);
 		if (q[k] != ' ' && q[k] != '\t')
 			break;
 	}
-	*vpos = x + j + 1 + k;
+	*vpos = x + k;
 	return DOS_UA_FOUND;
 }
 
 /*
  * Does a signature start at frame offset at + pos? Compares two lowercased
- * words against each signature's words under its masks. A global function:
- * checked once; sigs is the VIP's map value.
+ * words against each signature's words under its masks. Returns 1, 0, or -1
+ * at the end of the line (or of the packet). A global function: checked
+ * once; sigs is the VIP's map value.
  */
 __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct scanner_sigs *sigs)
 {
@@ -184,7 +193,9 @@ __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct 
 	SIPLB_CLAMP(pos, SIP_POS_MASK);
 	p = data + at + pos;
 	if (p + 8 > end)
-		return 0;
+		return -1;
+	if (p[0] == '\r' || p[0] == '\n')
+		return -1;	/* the end of the User-Agent line */
 	w0 = SIPLB_LD64(p) | DOS_LOWER;
 	if (p + 16 <= end) {
 		w1 = SIPLB_LD64(p + 8) | DOS_LOWER;
@@ -212,7 +223,7 @@ __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct 
  * Is the request's User-Agent a scanner's? Finds the User-Agent line within
  * the header block (hdr_end: its end, from the parser), then tries every
  * signature at each of the first DOS_UA_SPAN bytes of its value. Bounded:
- * SIP_WINDOW / 8 + 64 steps. A global function: its loops are checked once.
+ * SIP_WINDOW / 32 + 64 steps. A global function: its loops are checked once.
  * Lowercasing is "| 0x20" per byte, exact for letters; signatures are
  * stored the same way, and digits, '-', '/', '.' have that bit already.
  */
@@ -227,7 +238,7 @@ __noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
 	if (!hdr_end || hdr_end > SIP_WINDOW)
 		hdr_end = SIP_WINDOW;
 
-	for (i = 0; i < SIP_WINDOW / 8 + 64; i++) {
+	for (i = 0; i < SIP_WINDOW / 32 + 64; i++) {
 		x = dos_ua_step(ctx, off, x, &vpos);
 		if (x == DOS_UA_FOUND)
 			break;
@@ -237,10 +248,13 @@ __noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
 	if (x != DOS_UA_FOUND)
 		return 0;
 	for (i = 0; i < DOS_UA_SPAN; i++) {
+		int r;
+
 		if (vpos + i >= hdr_end)
 			return 0;
-		if (dos_sig_at(ctx, off, vpos + i, sigs))
-			return 1;
+		r = dos_sig_at(ctx, off, vpos + i, sigs);
+		if (r)
+			return r > 0;
 	}
 	return 0;
 }

@@ -14,3 +14,7 @@ echo "wrote build/bench.json"
 if [ "${BENCH_LIVE:-1}" != 0 ]; then
 	scripts/bench_live.sh
 fi
+# a flood through the testbed while sipp places calls (about 40 s): BENCH_FLOOD=0 skips it
+if [ "${BENCH_FLOOD:-1}" != 0 ]; then
+	scripts/bench_flood.sh
+fi
