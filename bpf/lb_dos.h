@@ -174,10 +174,9 @@ __noinline int dos_ua_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 *vpos)
 }
 
 /*
- * Does a signature start at frame offset at + pos? Compares two lowercased
- * words against each signature's words under its masks. Returns 1, 0, or -1
- * at the end of the line (or of the packet). A global function: checked
- * once; sigs is the VIP's map value.
+ * Does a signature start at frame offset at + pos? Two lowercased words are
+ * compared with each signature's words under its masks. A global function:
+ * checked once; sigs is the VIP's map value.
  */
 __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct scanner_sigs *sigs)
 {
@@ -193,9 +192,7 @@ __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct 
 	SIPLB_CLAMP(pos, SIP_POS_MASK);
 	p = data + at + pos;
 	if (p + 8 > end)
-		return -1;
-	if (p[0] == '\r' || p[0] == '\n')
-		return -1;	/* the end of the User-Agent line */
+		return 0;
 	w0 = SIPLB_LD64(p) | DOS_LOWER;
 	if (p + 16 <= end) {
 		w1 = SIPLB_LD64(p + 8) | DOS_LOWER;
@@ -214,6 +211,39 @@ __noinline int dos_sig_at(struct xdp_md *ctx, __u32 at, __u32 pos, const struct 
 			break;
 		if ((w0 & sigs->mask[i][0]) == sigs->word[i][0] &&
 		    (w1 & sigs->mask[i][1]) == sigs->word[i][1])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Does a signature start within the first DOS_UA_SPAN bytes of the
+ * User-Agent value at frame offset at + vpos, before the end of its line?
+ * A byte that starts no signature (the first-byte bitmap) costs a load and
+ * a test; only the others go to dos_sig_at(). A global function.
+ */
+__noinline int dos_sig_scan(struct xdp_md *ctx, __u32 at, __u32 vpos,
+			    const struct scanner_sigs *sigs)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	const __u8 *p;
+	__u32 i, c;
+
+	if (!sigs || at > SIP_MAX_PAYLOAD_OFF || vpos > SIP_POS_MASK)
+		return 0;
+	SIPLB_CLAMP(at, SIP_MAX_PAYLOAD_OFF);
+	SIPLB_CLAMP(vpos, SIP_POS_MASK);
+	for (i = 0; i < DOS_UA_SPAN; i++) {
+		p = data + at + vpos + i;
+		if (p + 1 > end)
+			return 0;
+		c = p[0];
+		if (c == '\r' || c == '\n')
+			return 0;	/* the end of the User-Agent line */
+		c |= 0x20;
+		if ((sigs->first[(c >> 6) & 3] & (1ULL << (c & 63))) &&
+		    dos_sig_at(ctx, at, vpos + i, sigs))
 			return 1;
 	}
 	return 0;
@@ -245,18 +275,9 @@ __noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
 		if (x < 0 || (__u32)x >= hdr_end)
 			return 0;
 	}
-	if (x != DOS_UA_FOUND)
+	if (x != DOS_UA_FOUND || vpos >= hdr_end)
 		return 0;
-	for (i = 0; i < DOS_UA_SPAN; i++) {
-		int r;
-
-		if (vpos + i >= hdr_end)
-			return 0;
-		r = dos_sig_at(ctx, off, vpos + i, sigs);
-		if (r)
-			return r > 0;
-	}
-	return 0;
+	return dos_sig_scan(ctx, off, vpos, sigs);
 }
 
 /*

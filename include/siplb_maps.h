@@ -183,19 +183,26 @@ SIPLB_STATIC_ASSERT(sizeof(struct vip_policy) == 32, "vip_policy layout");
 struct scanner_sigs {
 	__u32 n;		/* signatures in use, 0..SIPLB_SCANNER_SIGS */
 	__u32 pad;
+	__u64 first[4];		/* bitmap of the signatures' first bytes (| 0x20) */
 	__u64 word[SIPLB_SCANNER_SIGS][2];
 	__u64 mask[SIPLB_SCANNER_SIGS][2];
 };
-SIPLB_STATIC_ASSERT(sizeof(struct scanner_sigs) == 264, "scanner_sigs layout");
+SIPLB_STATIC_ASSERT(sizeof(struct scanner_sigs) == 296, "scanner_sigs layout");
 
 #ifndef __bpf__
-/* Set signature i (len 1..SIPLB_SCANNER_LEN bytes) as XDP compares it: each byte | 0x20. */
+/* Set signature i (len 1..SIPLB_SCANNER_LEN bytes) as XDP compares it: each byte | 0x20.
+ * Signatures are set once each, on a zeroed struct (first is only ever added to). */
 static inline void siplb_scanner_sig_set(struct scanner_sigs *s, __u32 i, const char *sig,
 					 __u32 len)
 {
 	__u32 k;
 
 	s->word[i][0] = s->word[i][1] = s->mask[i][0] = s->mask[i][1] = 0;
+	if (len) {
+		__u8 c = (__u8)sig[0] | 0x20;
+
+		s->first[c >> 6] |= 1ULL << (c & 63);
+	}
 	for (k = 0; k < len && k < SIPLB_SCANNER_LEN; k++) {
 		s->word[i][k / 8] |= (__u64)((__u8)sig[k] | 0x20) << (8 * (k % 8));
 		s->mask[i][k / 8] |= 0xffULL << (8 * (k % 8));
