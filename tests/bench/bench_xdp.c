@@ -2,7 +2,8 @@
 /*
  * bench_xdp.c: `make bench`: the XDP fast path under BPF_PROG_TEST_RUN against
  * a MAC-swap-and-XDP_TX baseline measured in the same run, Maglev rebuild
- * time and affinity entry memory. Prints a table and writes build/bench.json.
+ * time and affinity entry memory. Prints a table and writes build/bench.json
+ * (or the path given as the only argument).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,8 +222,9 @@ static double map_bytes_per_entry(int fd, __u32 entries)
 	return (double)memlock / entries;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *out = argc > 1 ? argv[1] : "build/bench.json";
 	static struct xcase cases[] = {
 		{ .name = "xdp_invite_800_ns", .file = "tests/msgs/invite.sip", .action = XDP_TX },
 		{ .name = "xdp_invite_1400_ns", .file = "tests/msgs/invite_1400.sip", .action = XDP_TX },
@@ -340,9 +342,9 @@ int main(void)
 		json_object_object_add(o, "ratio", json_object_new_double(ratio));
 		json_object_array_add(arr, o);
 	}
-	f = fopen("build/bench.json", "w");
+	f = fopen(out, "w");
 	if (!f) {
-		fprintf(stderr, "bench: build/bench.json: %s\n", strerror(errno));
+		fprintf(stderr, "bench: %s: %s\n", out, strerror(errno));
 		return 1;
 	}
 	fprintf(f, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
