@@ -23,7 +23,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
 	-I include -I /usr/include/$(MULTIARCH)
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I include -I user -I $(BUILD) $(EXTRA_CFLAGS)
-USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl -lmicrohttpd -lsystemd
+USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl -lmicrohttpd -lsystemd -lssl -lcrypto
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
