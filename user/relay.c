@@ -540,6 +540,16 @@ static int via_dest(const char *v, size_t vlen, struct relay_dest *d)
 	return 0;
 }
 
+int relay_via_dest(const char *msg, size_t hdr_len, struct relay_dest *dst)
+{
+	struct sip_hline h;
+	size_t pos = 0;
+
+	if (!sip_hline_find(msg, hdr_len, &pos, "Via", 'v', &h))
+		return -EINVAL;
+	return via_dest(msg + h.val_off, h.val_len, dst);
+}
+
 long relay_client_response(const struct relay_ctx *rc, const struct relay_client *c,
 			   const char *msg, size_t len, size_t hdr_len, char *out,
 			   size_t cap, struct relay_dest *dst)

@@ -107,6 +107,9 @@ long relay_client_response(const struct relay_ctx *rc, const struct relay_client
 			   const char *msg, size_t len, size_t hdr_len, char *out,
 			   size_t cap, struct relay_dest *dst);
 
+/* Where a response with this top Via goes (received/rport, else sent-by). 0 or -EINVAL. */
+int relay_via_dest(const char *msg, size_t hdr_len, struct relay_dest *dst);
+
 /*
  * A stateless response to request msg (RFC 3261 8.2.6): status and reason,
  * every Via, From, To (with a tag when it has none), Call-ID, CSeq, no body.

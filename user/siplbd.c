@@ -111,6 +111,7 @@ static void on_tick(struct siplbd *d)
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_dbg("timer: %s", strerror(errno));
 	sd_health_tick(d, now);
+	sd_streams_tick(d, now);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
 		sd_nexthop_refresh_all(d);
 	sd_http_run(d);	/* its connection timeouts */
@@ -149,6 +150,10 @@ static int loop(struct siplbd *d)
 				break;
 			case EV_HTTP:
 				sd_http_run(d);
+				break;
+			default:
+				if (evs[i].data.u64 & SD_EV_STREAM)
+					sd_streams_event(d, evs[i].data.u64, evs[i].events);
 				break;
 			}
 		}
@@ -197,12 +202,20 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 		return rc;
 	if (d->reused)
 		sd_adopt_maps(d);
+	rc = sd_streams_prepare(d, cfg, err, sizeof(err));
+	if (rc) {
+		log_err("%s: %s", d->cfg_path, err);
+		return rc;
+	}
 	rc = sd_apply_config(d, cfg, summary, sizeof(summary));
 	if (rc) {
 		log_err("%s: %s", d->cfg_path, summary);
 		return rc;
 	}
 	log_info("configuration applied: %s", summary);
+	rc = sd_streams_apply(d);
+	if (rc)
+		return rc;
 	rc = sd_ifaces_sync(d);
 	if (rc)
 		return rc;
@@ -222,6 +235,7 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 
 static void teardown(struct siplbd *d)
 {
+	sd_streams_close(d);
 	sd_http_close(d);
 	if (d->ctl)
 		ctl_server_close(d->ctl);
