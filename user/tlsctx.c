@@ -54,7 +54,7 @@ static SSL_CTX *one_ctx(const struct siplb_cfg_tls *t, const char *cert, const c
 	SSL_CTX_set_min_proto_version(ctx, t->min_version);
 	SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-				 SSL_OP_NO_COMPRESSION);
+				 SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	if (t->ciphers && !SSL_CTX_set_cipher_list(ctx, t->ciphers)) {
