@@ -61,7 +61,8 @@ ok "testbed, certificates, 3 Kamailio proxies, callee and siplbd (udp, tcp, tls)
 
 # --- TCP: sipp straight to the VIP
 rc=0
-SB_CALLER_PORT=5062 sb_sipp_calls tcp 4 "$CALLS" "$RATE" -t t1 || rc=$?
+SB_CALLER_PORT=5062 sb_sipp_calls tcp 4 "$CALLS" "$RATE" -t t1 \
+	-trace_msg -message_file "$TB_STATE/msgs-tcp.log" || rc=$?
 [ "$rc" = 0 ] || fail "sipp over TCP exited $rc: $(sb_sipp_summary tcp); $(head -c 600 "$TB_STATE/sipp-tcp.err" 2>/dev/null)"
 check_calls tcp "$CALLS"
 ok "TCP: $CALLS calls complete, each dialog on one backend, BYEs from both sides"
@@ -76,3 +77,109 @@ sb_sipp_run tls 4 "$((CALLS / RATE + 30))" -sf "$(sb_scenario uac_call.xml)" -t 
 check_calls tls "$CALLS"
 assert_ge "$(ev tls_handshake_ok)" 1 "TLS handshakes"
 ok "TLS: $CALLS calls complete, each dialog on one backend, BYEs from both sides"
+
+# --- UDP slow path: a 4000-byte INVITE, fragmented by cl1's stack, reassembled on lb,
+# steered by siplbd like XDP and sent IPIP (inner fragments) to the backend
+# req FILE CALL-ID CSEQ BODY-BYTES [VIA-HOST:PORT [ROUTE]]: a request for the backends
+req() {
+	local f=$1 cid=$2 cseq=$3 n=$4 via=${5:-$TB_CL4:5099} route=${6:-}
+	{
+		printf 'INVITE sip:frag@%s SIP/2.0\r\n' "$TB_VIP4"
+		printf 'Via: SIP/2.0/UDP %s;branch=z9hG4bK-%s-%s;rport\r\n' "$via" "$cid" "$cseq"
+		[ -n "$route" ] && printf 'Route: %s\r\n' "$route"
+		printf 'Max-Forwards: 70\r\nFrom: <sip:frag@siplb.test>;tag=f%s\r\n' "$cseq"
+		printf 'To: <sip:frag@%s>\r\nCall-ID: %s\r\nCSeq: %s INVITE\r\n' "$TB_VIP4" "$cid" "$cseq"
+		printf 'Content-Type: text/plain\r\nContent-Length: %s\r\n\r\n' "$n"
+		head -c "$n" /dev/zero | tr '\0' 'x'
+	} >"$f"
+}
+
+# send FILE: from cl1 to the VIP over UDP; prints the status line(s) of the answer
+send() {
+	tb_exec cl1 "$TB_BUILD/tools/udpxchg" --dst "$TB_VIP4:5060" --src "$TB_CL4:5099" --wait-ms 1500 "$1"
+}
+
+# backend_of PREFIX: the backends that logged requests of Call-IDs PREFIX-*, with their source
+backend_of() {
+	sb_events "$1" | awk '$2 == "req" { print $1, $7 }' | sort -u
+}
+
+TB_CL4=$(tb_addr4 cl1)
+frag0=$(ev udp_slow_fragmented)
+req "$TB_STATE/a-small" fraga-1 1 200
+req "$TB_STATE/a-big" fraga-1 2 4000
+req "$TB_STATE/b-big" fragb-1 1 4000
+req "$TB_STATE/b-small" fragb-1 2 200
+assert_ge "$(stat -c %s "$TB_STATE/a-big")" 4000 "the big INVITE's size"
+# a: XDP first (affinity written in the kernel), then the slow path
+assert_match "$(send "$TB_STATE/a-small")" "SIP/2.0 404" "the small INVITE's answer"
+assert_match "$(send "$TB_STATE/a-big")" "SIP/2.0 404" "the 4000-byte INVITE's answer (the backend parsed it whole)"
+# b: the slow path first (affinity written by siplbd), then XDP
+assert_match "$(send "$TB_STATE/b-big")" "SIP/2.0 404" "the 4000-byte INVITE's answer"
+assert_match "$(send "$TB_STATE/b-small")" "SIP/2.0 404" "the small INVITE's answer"
+for d in fraga fragb; do
+	got=$(backend_of "$d")
+	info "$d: $(sb_events "$d" | awk '$2 == "req"' | tr '\n' ';')"
+	assert_eq "$(wc -l <<<"$got")" 1 "$d: one backend, one source for both INVITEs"
+	assert_match "$got" " $TB_CL4\$" "$d: the backend sees the client's address"
+	assert_eq "$(sb_events "$d" | awk '$2 == "req"' | wc -l)" 2 "$d: both INVITEs reached it"
+done
+assert_ge "$(($(ev udp_slow_fragmented) - frag0))" 2 "slow-path messages sent in fragments"
+ok "fragmented 4000-byte INVITEs arrive whole, from the client's address, at the backend of their dialog (XDP and slow path agree)"
+
+# --- flow tokens: a stale one (the TCP load's connection is closed) and a forged one
+tok=$(grep -o 'sip:[A-Za-z0-9_-]\{24\}@' "$TB_STATE/msgs-tcp.log" | awk 'NR == 1 { print substr($0, 5, 24) }')
+[ ${#tok} = 24 ] || fail "no flow token in the TCP load's Record-Route"
+forged="${tok:0:10}$([ "${tok:10:1}" = A ] && echo B || echo A)${tok:11}"
+BE1=$(tb_addr4 be1)
+route="<sip:$TB_LB4:5060;lr>,<sip:$tok@$TB_VIP4:5060;transport=tcp;lr>"
+req "$TB_STATE/stale" tok-stale 1 0 "$BE1:5098" "$route"
+req "$TB_STATE/forged" tok-forged 1 0 "$BE1:5098" "${route/$tok/$forged}"
+got=$(tb_exec be1 "$TB_BUILD/tools/udpxchg" --dst "$TB_LB4:5060" --src "$BE1:5098" --wait-ms 1500 "$TB_STATE/stale")
+assert_match "$got" "^SIP/2.0 430 Flow Failed" "a request for a closed connection"
+got=$(tb_exec be1 "$TB_BUILD/tools/udpxchg" --dst "$TB_LB4:5060" --src "$BE1:5098" --wait-ms 1500 "$TB_STATE/forged")
+assert_match "$got" "^SIP/2.0 403" "a request with a forged flow token"
+assert_ge "$(ev flow_token_stale)" 1 "stale flow tokens counted"
+assert_ge "$(ev flow_token_forged)" 1 "forged flow tokens counted"
+ok "a closed connection's flow token gets 430 Flow Failed, a forged one 403"
+
+# --- hostile clients and a certificate reload while a TLS load runs
+LOAD=$((CALLS * 2))
+sb_sipp_run tlsload 4 "$((LOAD / RATE + 30))" -sf "$(sb_scenario uac_call.xml)" -t t1 \
+	-p 5064 -m "$LOAD" -r "$RATE" -l 2000 -cid_str "tlsload-%u-%p@%s" -recv_timeout 12000 \
+	-rsa "127.0.0.1:$PIPE_PORT" &
+load_pid=$!
+sleep 1
+# a client certificate from another CA
+got=$(st_tls_once --cert "$TB_STATE/tls/badclient.pem" --key "$TB_STATE/tls/badclient.key" || true)
+assert_match "$got" "^failed" "TLS with a rogue client certificate"
+# plain text on the TLS port
+tb_exec cl1 timeout 5 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5061; printf 'OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n' >&3; cat <&3 >/dev/null" || true
+# slowloris: a message that never ends (TCP), and a TLS handshake that never starts
+tb_exec cl1 timeout 8 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5060; printf 'INVITE sip:x SIP/2.0\r\n' >&3;
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf 'X' >&3 || exit 0; sleep 0.5; done" 2>/dev/null &
+slow_pid=$!
+tb_exec cl1 timeout 8 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5061; cat <&3 >/dev/null" &
+hs_pid=$!
+# a new server certificate, reloaded while the load's TLS connection is up
+old_serial=$(openssl x509 -noout -serial -in "$TB_STATE/tls/server.pem" | cut -d= -f2)
+( cd "$TB_STATE/tls" && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+	-days 2 -extfile server.ext -out server.pem ) >>"$TB_STATE/certs.log" 2>&1 || fail "new server certificate"
+new_serial=$(openssl x509 -noout -serial -in "$TB_STATE/tls/server.pem" | cut -d= -f2)
+[ "$old_serial" != "$new_serial" ] || fail "the new certificate has the old serial"
+kill -HUP "$SB_SIPLBD_PID"
+sb_wait 5 grep -q "configuration reloaded" "$TB_STATE/siplbd.log" || fail "siplbd did not reload"
+got=$(st_tls_once --cert "$TB_STATE/tls/client.pem" --key "$TB_STATE/tls/client.key" || true)
+assert_match "$got" "^ok TLSv1\.[23] serial=$new_serial\$" "a new handshake after the reload gets the new certificate"
+wait "$hs_pid" || true
+wait "$slow_pid" || true
+rc=0
+wait "$load_pid" || rc=$?
+[ "$rc" = 0 ] || fail "TLS load exited $rc: $(sb_sipp_summary tlsload); $(head -c 600 "$TB_STATE/sipp-tlsload.err" 2>/dev/null)"
+check_calls tlsload "$LOAD"
+assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="bad_client_certificate"')" 1 "rogue certificates counted"
+assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="not_tls"')" 1 "plain text on the TLS port counted"
+assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="timeout"')" 1 "handshakes that never came counted"
+assert_ge "$(ev message_timeout)" 1 "the slowloris connection closed"
+assert_eq "$(ev tls_handshake_failed)" "$(tb_exec lb curl -s http://127.0.0.1:9109/metrics | awk '/^siplb_tls_handshake_failures_total/ { s += $NF } END { print s + 0 }')" "every failed handshake has a reason"
+ok "rogue certificate, plain text on 5061, slowloris and a silent TLS client refused and counted; certificate reloaded on SIGHUP; all $LOAD calls of the TLS load completed on their connection"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 /* Connections carried at once; a test needs a handful. */
 #define MAX_PIPES 64
@@ -194,7 +195,16 @@ int main(int argc, char **argv)
 			printf("failed: %s\n", ERR_reason_error_string(ERR_get_error()) ?: "closed");
 			return 1;
 		}
-		printf("ok %s\n", SSL_get_version(ssl));
+		{
+			X509 *peer = SSL_get1_peer_certificate(ssl);
+			BIGNUM *bn = peer ? ASN1_INTEGER_to_BN(X509_get_serialNumber(peer), NULL) : NULL;
+			char *hex = bn ? BN_bn2hex(bn) : NULL;
+
+			printf("ok %s serial=%s\n", SSL_get_version(ssl), hex ? hex : "?");
+			OPENSSL_free(hex);
+			BN_free(bn);
+			X509_free(peer);
+		}
 		return 0;
 	}
 	lfd = socket(lss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
