@@ -40,6 +40,8 @@ enum { ST_LISTEN = 1, ST_CONN, ST_RELAY, ST_SLOW };
 #define ST_MSGS_PER_EVENT 64
 /* Bytes waiting to be written to a client before it counts as not reading. */
 #define ST_WBUF_MAX (1u << 20)
+/* Receive buffer of the relay and slow-path sockets. */
+#define ST_UDP_RCVBUF (8 << 20)
 /* Timeouts are checked this often. */
 #define ST_SWEEP_MS 250
 
@@ -222,7 +224,7 @@ static int udp_bound(const struct siplb_cfg_addr *a, __u16 port, bool nonlocal)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, one = 1;
+	int fd, one = 1, rcvbuf = ST_UDP_RCVBUF;
 
 	fd = socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -235,6 +237,9 @@ static int udp_bound(const struct siplb_cfg_addr *a, __u16 port, bool nonlocal)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* bursts of answers for thousands of connections: the default 208 KiB overflows */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	to_sockaddr(a, port, &ss, &len);
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
@@ -1175,17 +1180,35 @@ static int vip_id_of(struct siplbd *d, const struct siplb_cfg_vip *cv)
 	return -1;
 }
 
+/* Does any VIP take TCP or TLS (so the relay socket is needed)? */
+static bool wants_relay(const struct siplb_cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_vips; i++)
+		if (cfg->vips[i].transports & (SIPLB_TRANSPORT_TCP | SIPLB_TRANSPORT_TLS))
+			return true;
+	return false;
+}
+
 static void open_datagram_sockets(struct siplbd *d)
 {
 	struct sd_streams *st = d->st;
 	const struct siplb_cfg_addr *src[2] = { &d->cfg.src4, &d->cfg.src6 };
+	bool relay = wants_relay(&d->cfg);
 	char t[64];
 	int i, fd;
 
 	for (i = 0; i < 2; i++) {
 		if (!src[i]->family)
 			continue;
-		if (st->relay_fd[i] < 0 || st->relay_port != d->cfg.streams.relay_port) {
+		if (st->relay_fd[i] >= 0 && !relay) {
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, st->relay_fd[i], NULL);
+			close(st->relay_fd[i]);
+			st->relay_fd[i] = -1;
+		}
+		if (relay &&
+		    (st->relay_fd[i] < 0 || st->relay_port != d->cfg.streams.relay_port)) {
 			if (st->relay_fd[i] >= 0) {
 				epoll_ctl(d->epfd, EPOLL_CTL_DEL, st->relay_fd[i], NULL);
 				close(st->relay_fd[i]);
