@@ -25,8 +25,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 for v in CONNS REQUESTS CALLS RATE; do
-	[[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] && [ "${!v}" -le 50000 ] ||
-		{ echo "bench_streams: STREAM_$v must be 1..50000" >&2; exit 2; }
+	if ! [[ ${!v} =~ ^[0-9]+$ ]] || [ "${!v}" -lt 1 ] || [ "${!v}" -gt 50000 ]; then
+		echo "bench_streams: STREAM_$v must be 1..50000" >&2
+		exit 2
+	fi
 done
 for f in siplbd siplbctl tools/streambench tools/tlspipe; do
 	[ -x "$BUILD/$f" ] || { echo "bench_streams: $BUILD/$f missing: make all" >&2; exit 1; }
@@ -45,7 +47,10 @@ say() { echo "bench_streams: $*"; }
 
 tb_up 3 >/dev/null
 st_certs || { say "certificates failed"; exit 1; }
-sb_callee_up && sb_kam_start_all proxy && sb_callee_start 4 || { say "backends failed"; exit 1; }
+if ! { sb_callee_up && sb_kam_start_all proxy && sb_callee_start 4; }; then
+	say "backends failed"
+	exit 1
+fi
 ST_IDLE=600 st_siplbd_start || { say "siplbd failed"; exit 1; }
 D=$TB_STATE/tls
 

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "netlink.h"
+#include "tlsctx.h"
 
 #define DEFAULT_CONFIG "/etc/siplb/siplb.yaml"
 /* Health probes and timeouts are checked this often. */
@@ -67,6 +68,20 @@ static int check_config(const char *path)
 	}
 	for (i = 0; i < cfg.n_vips; i++)
 		nb += cfg.vips[i].n_backends;
+	for (i = 0; i < cfg.n_vips; i++) {
+		if (cfg.vips[i].transports & SIPLB_TRANSPORT_TLS) {
+			/* the certificates as siplbd would load them */
+			SSL_CTX *ctx = tlsctx_new(&cfg.tls, err, sizeof(err));
+
+			if (!ctx) {
+				fprintf(stderr, "%s: tls: %s\n", path, err);
+				siplb_config_free(&cfg);
+				return 1;
+			}
+			tlsctx_free(ctx);
+			break;
+		}
+	}
 	printf("%s: ok (instance %s, %zu interface%s, %zu VIP%s, %zu backend%s)\n", path,
 	       cfg.instance, cfg.n_ifaces, cfg.n_ifaces == 1 ? "" : "s", cfg.n_vips,
 	       cfg.n_vips == 1 ? "" : "s", nb, nb == 1 ? "" : "s");
