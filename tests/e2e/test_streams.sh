@@ -88,7 +88,10 @@ req() {
 		printf 'Via: SIP/2.0/UDP %s;branch=z9hG4bK-%s-%s;rport\r\n' "$via" "$cid" "$cseq"
 		[ -n "$route" ] && printf 'Route: %s\r\n' "$route"
 		printf 'Max-Forwards: 70\r\nFrom: <sip:frag@siplb.test>;tag=f%s\r\n' "$cseq"
-		printf 'To: <sip:frag@%s>\r\nCall-ID: %s\r\nCSeq: %s INVITE\r\n' "$TB_VIP4" "$cid" "$cseq"
+		printf 'To: <sip:frag@%s>\r\n' "$TB_VIP4"
+		# REQ_PAD bytes of header before the Call-ID: past the XDP parser's window
+		[ "${REQ_PAD:-0}" -gt 0 ] && printf 'X-Pad: %s\r\n' "$(head -c "$REQ_PAD" /dev/zero | tr '\0' 'p')"
+		printf 'Call-ID: %s\r\nCSeq: %s INVITE\r\n' "$cid" "$cseq"
 		printf 'Content-Type: text/plain\r\nContent-Length: %s\r\n\r\n' "$n"
 		head -c "$n" /dev/zero | tr '\0' 'x'
 	} >"$f"
@@ -110,6 +113,8 @@ req "$TB_STATE/a-small" fraga-1 1 200
 req "$TB_STATE/a-big" fraga-1 2 4000
 req "$TB_STATE/b-big" fragb-1 1 4000
 req "$TB_STATE/b-small" fragb-1 2 200
+REQ_PAD=2500 req "$TB_STATE/c-far" fragc-1 1 100
+req "$TB_STATE/c-small" fragc-1 2 100
 assert_ge "$(stat -c %s "$TB_STATE/a-big")" 4000 "the big INVITE's size"
 # a: XDP first (affinity written in the kernel), then the slow path
 assert_match "$(send "$TB_STATE/a-small")" "SIP/2.0 404" "the small INVITE's answer"
@@ -117,7 +122,10 @@ assert_match "$(send "$TB_STATE/a-big")" "SIP/2.0 404" "the 4000-byte INVITE's a
 # b: the slow path first (affinity written by siplbd), then XDP
 assert_match "$(send "$TB_STATE/b-big")" "SIP/2.0 404" "the 4000-byte INVITE's answer"
 assert_match "$(send "$TB_STATE/b-small")" "SIP/2.0 404" "the small INVITE's answer"
-for d in fraga fragb; do
+# c: the Call-ID 2500 bytes in, past the XDP window: siplbd finds it, then XDP agrees
+assert_match "$(send "$TB_STATE/c-far")" "SIP/2.0 404" "the INVITE whose Call-ID is past the window"
+assert_match "$(send "$TB_STATE/c-small")" "SIP/2.0 404" "the small INVITE's answer"
+for d in fraga fragb fragc; do
 	got=$(backend_of "$d")
 	info "$d: $(sb_events "$d" | awk '$2 == "req"' | tr '\n' ';')"
 	assert_eq "$(wc -l <<<"$got")" 1 "$d: one backend, one source for both INVITEs"
@@ -125,7 +133,7 @@ for d in fraga fragb; do
 	assert_eq "$(sb_events "$d" | awk '$2 == "req"' | wc -l)" 2 "$d: both INVITEs reached it"
 done
 assert_ge "$(($(ev udp_slow_fragmented) - frag0))" 2 "slow-path messages sent in fragments"
-ok "fragmented 4000-byte INVITEs arrive whole, from the client's address, at the backend of their dialog (XDP and slow path agree)"
+ok "fragmented 4000-byte INVITEs and a Call-ID past the XDP window arrive whole, from the client's address, at the backend of their dialog (XDP and slow path agree)"
 
 # --- flow tokens: a stale one (the TCP load's connection is closed) and a forged one
 tok=$(grep -o 'sip:[A-Za-z0-9_-]\{24\}@' "$TB_STATE/msgs-tcp.log" | awk 'NR == 1 { print substr($0, 5, 24) }')
