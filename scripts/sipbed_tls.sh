@@ -6,7 +6,7 @@
 # A library, sourced after scripts/sipbed.sh:
 #
 #	st_certs			test CA, server and client certificates under $TB_STATE/tls
-#	st_siplbd_start			siplbd on lb: VIP v4 takes udp, tcp and tls (ST_* knobs),
+#	st_siplbd_start			siplbd on lb: VIP v4 takes udp, tcp and tls, v6 udp and tcp (ST_* knobs),
 #					the VIPs on lb's lo; waits until every backend is up
 #	st_tlspipe_start PORT		in cl1: 127.0.0.1:PORT carried over TLS to VIP4:5061
 #					with the good client certificate (tests/tools/tlspipe)
@@ -48,11 +48,12 @@ st_certs() {
 	) >"$TB_STATE/certs.log" 2>&1
 }
 
-# st_siplbd_config FILE: sb_siplbd_config's file, with tcp and tls on the IPv4 VIP.
+# st_siplbd_config FILE: sb_siplbd_config's file, with tcp and tls on the IPv4 VIP, tcp on the IPv6 one.
 st_siplbd_config() {
 	local cfg=$1 d=$TB_STATE/tls
 	sb_siplbd_config "$cfg" || return 1
-	sed -i '/^  - name: v4$/a\    transports: [udp, tcp, tls]' "$cfg" || return 1
+	sed -i -e '/^  - name: v4$/a\    transports: [udp, tcp, tls]' \
+		-e '/^  - name: v6$/a\    transports: [udp, tcp]' "$cfg" || return 1
 	cat >>"$cfg" <<EOF
 tls:
   certificate: $d/server.pem

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_streams.sh: SIP over TCP and TLS through siplbd's relay, and the UDP slow path,
-# with Kamailio backends and sipp. sipp (cl1) calls over TCP straight to the VIP and
-# over TLS through tlspipe (this sipp has no TLS): every call completes at both ends,
+# with Kamailio backends and sipp. sipp (cl1) calls over TCP straight to the VIP (IPv4
+# and IPv6) and over TLS through tlspipe (this sipp has no TLS): every call completes at both ends,
 # BYEs from both sides reach the right client, every dialog stays on one backend. A
 # 4000-byte INVITE over UDP, fragmented by cl1's stack, arrives whole at the backend
 # the steering rule names. While a TLS load runs: a client with a certificate from
@@ -56,6 +56,7 @@ st_certs || fail "test certificates: $(tail -n 5 "$TB_STATE/certs.log")"
 sb_callee_up || fail "callee node"
 sb_kam_start_all proxy || fail "Kamailio backends"
 sb_callee_start 4 || fail "callee (IPv4)"
+sb_callee_start 6 || fail "callee (IPv6)"
 st_siplbd_start || fail "siplbd"
 ok "testbed, certificates, 3 Kamailio proxies, callee and siplbd (udp, tcp, tls) up in $((SECONDS - t0)) s"
 
@@ -66,6 +67,14 @@ SB_CALLER_PORT=5062 sb_sipp_calls tcp 4 "$CALLS" "$RATE" -t t1 \
 [ "$rc" = 0 ] || fail "sipp over TCP exited $rc: $(sb_sipp_summary tcp); $(head -c 600 "$TB_STATE/sipp-tcp.err" 2>/dev/null)"
 check_calls tcp "$CALLS"
 ok "TCP: $CALLS calls complete, each dialog on one backend, BYEs from both sides"
+
+# --- TCP over IPv6 (the relay from src6, IP6IP6 to the backends)
+CALLS6=$((CALLS / 2))
+rc=0
+SB_CALLER_PORT=5062 sb_sipp_calls tcp6 6 "$CALLS6" "$RATE" -t t1 || rc=$?
+[ "$rc" = 0 ] || fail "sipp over TCP/IPv6 exited $rc: $(sb_sipp_summary tcp6); $(head -c 600 "$TB_STATE/sipp-tcp6.err" 2>/dev/null)"
+check_calls tcp6 "$CALLS6"
+ok "TCP over IPv6: $CALLS6 calls complete, each dialog on one backend, BYEs from both sides"
 
 # --- TLS: sipp over TCP to tlspipe, TLS from there to the VIP
 st_tlspipe_start "$PIPE_PORT" || fail "tlspipe"
