@@ -239,10 +239,12 @@ int main(int argc, char **argv)
 		int n;
 
 		while (inflight < IN_FLIGHT && started < nconns) {
-			if (conn_start(&conns[started]))
-				kill_conn(&conns[started]), failed++;
-			else
+			if (conn_start(&conns[started])) {
+				kill_conn(&conns[started]);
+				failed++;
+			} else {
 				inflight++;
+			}
 			started++;
 		}
 		n = epoll_wait(epfd, evs, 256, 1000);
@@ -295,9 +297,12 @@ int main(int argc, char **argv)
 		t_req = now_s() - t1;
 	}
 	/* phase 3: who is still up (a ping each, a pong back) */
-	for (i = 0; i < nconns; i++)
-		if (conns[i].state == C_UP && c_write(&conns[i], "\r\n\r\n", 4) == 4)
-			conns[i].rlen = 0, conns[i].waiting = true;
+	for (i = 0; i < nconns; i++) {
+		if (conns[i].state == C_UP && c_write(&conns[i], "\r\n\r\n", 4) == 4) {
+			conns[i].rlen = 0;
+			conns[i].waiting = true;
+		}
+	}
 	{
 		double t2 = now_s();
 		int waiting = 0;

@@ -213,8 +213,11 @@ int main(int argc, char **argv)
 		perror("tlspipe: listen");
 		return 1;
 	}
-	for (i = 0; i < MAX_PIPES; i++)
-		pipes[i].cfd = pipes[i].sfd = -1, pipes[i].ssl = NULL;
+	for (i = 0; i < MAX_PIPES; i++) {
+		pipes[i].cfd = -1;
+		pipes[i].sfd = -1;
+		pipes[i].ssl = NULL;
+	}
 	for (;;) {
 		struct pollfd pfd[1 + 2 * MAX_PIPES];
 		int n = 1;
