@@ -172,6 +172,8 @@ got=$(st_tls_once --cert "$TB_STATE/tls/badclient.pem" --key "$TB_STATE/tls/badc
 assert_match "$got" "^failed" "TLS with a rogue client certificate"
 # plain text on the TLS port
 tb_exec cl1 timeout 5 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5061; printf 'OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n' >&3; cat <&3 >/dev/null" || true
+# a broken stream: a Content-Length that is no number
+tb_exec cl1 timeout 5 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5060; printf 'OPTIONS sip:x SIP/2.0\r\nContent-Length: 12abc\r\n\r\n' >&3; cat <&3 >/dev/null" || true
 # slowloris: a message that never ends (TCP), and a TLS handshake that never starts
 tb_exec cl1 timeout 8 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5060; printf 'INVITE sip:x SIP/2.0\r\n' >&3;
 	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf 'X' >&3 || exit 0; sleep 0.5; done" 2>/dev/null &
@@ -198,5 +200,16 @@ assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="bad_client_ce
 assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="not_tls"')" 1 "plain text on the TLS port counted"
 assert_ge "$(st_metric siplb_tls_handshake_failures_total 'reason="timeout"')" 1 "handshakes that never came counted"
 assert_ge "$(ev message_timeout)" 1 "the slowloris connection closed"
+assert_ge "$(st_metric siplb_stream_framing_errors_total 'reason="bad_content_length"')" 1 "the broken stream closed"
 assert_eq "$(ev tls_handshake_failed)" "$(tb_exec lb curl -s http://127.0.0.1:9109/metrics | awk '/^siplb_tls_handshake_failures_total/ { s += $NF } END { print s + 0 }')" "every failed handshake has a reason"
-ok "rogue certificate, plain text on 5061, slowloris and a silent TLS client refused and counted; certificate reloaded on SIGHUP; all $LOAD calls of the TLS load completed on their connection"
+ok "rogue certificate, plain text on 5061, a bad Content-Length, slowloris and a silent TLS client refused and counted; certificate reloaded on SIGHUP; all $LOAD calls of the TLS load completed on their connection"
+
+# --- a reload with a broken key is refused; TLS goes on with the certificate it has
+cp "$TB_STATE/tls/server.key" "$TB_STATE/tls/server.key.good"
+cp "$TB_STATE/tls/client.key" "$TB_STATE/tls/server.key"
+kill -HUP "$SB_SIPLBD_PID"
+sb_wait 5 grep -q "reload refused" "$TB_STATE/siplbd.log" || fail "a reload with a key of another certificate was not refused"
+got=$(st_tls_once --cert "$TB_STATE/tls/client.pem" --key "$TB_STATE/tls/client.key" || true)
+assert_match "$got" "^ok TLSv1\.[23] serial=$new_serial\$" "TLS after the refused reload"
+cp "$TB_STATE/tls/server.key.good" "$TB_STATE/tls/server.key"
+ok "a reload whose key does not match its certificate is refused; TLS keeps the running certificate"
