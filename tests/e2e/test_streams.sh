@@ -6,8 +6,9 @@
 # 4000-byte INVITE over UDP, fragmented by cl1's stack, arrives whole at the backend
 # the steering rule names. While a TLS load runs: a client with a certificate from
 # another CA, a plain-text client on the TLS port and a slowloris client are refused
-# and counted, and the load's calls all complete. A forged and a stale flow token are
-# refused by SIP errors (403, 430).
+# and counted, SIGHUP swaps the certificate without dropping the load's connection, and
+# the load's calls all complete. A forged and a stale flow token are refused by SIP
+# errors (403, 430); a reload with a mismatched key is refused; max_connections holds.
 # Knobs: E2E_STREAM_CALLS (default 200), E2E_STREAM_RATE (50/s).
 # shellcheck source-path=SCRIPTDIR/../integ
 source "$(dirname "$0")/../integ/lib.sh"
@@ -213,3 +214,15 @@ got=$(st_tls_once --cert "$TB_STATE/tls/client.pem" --key "$TB_STATE/tls/client.
 assert_match "$got" "^ok TLSv1\.[23] serial=$new_serial\$" "TLS after the refused reload"
 cp "$TB_STATE/tls/server.key.good" "$TB_STATE/tls/server.key"
 ok "a reload whose key does not match its certificate is refused; TLS keeps the running certificate"
+
+# --- streams.max_connections: the connections past it are refused at accept
+sed -i 's/^  idle_timeout:/  max_connections: 5\n  idle_timeout:/' "$TB_STATE/siplb.yaml"
+refused0=$(ev refused_max_connections)
+kill -HUP "$SB_SIPLBD_PID"
+sb_wait 5 bash -c "[ \$(grep -c 'configuration reloaded' '$TB_STATE/siplbd.log') -ge 2 ]" ||
+	fail "siplbd did not reload max_connections"
+got=$(tb_exec cl1 "$TB_BUILD/tools/streambench" --dst "$TB_VIP4:5060" --conns 20)
+info "20 connections against max_connections 5: $got"
+assert_eq "$(sed -n 's/.* alive=\([0-9]*\).*/\1/p' <<<"$got")" 5 "connections that stay up"
+assert_ge "$(($(ev refused_max_connections) - refused0))" 15 "connections refused at accept"
+ok "max_connections: 5 of 20 connections stay up, 15 are refused and counted"
