@@ -4,7 +4,7 @@
 # and IPv6) and over TLS through tlspipe (this sipp has no TLS): every call completes at both ends,
 # BYEs from both sides reach the right client, every dialog stays on one backend. A
 # 4000-byte INVITE over UDP, fragmented by cl1's stack, arrives whole at the backend
-# the steering rule names. While a TLS load runs: a client with a certificate from
+# the steering rule names; a dialog over UDP and TCP stays on one backend. While a TLS load runs: a client with a certificate from
 # another CA, a plain-text client on the TLS port and a slowloris client are refused
 # and counted, SIGHUP swaps the certificate without dropping the load's connection, and
 # the load's calls all complete. A forged and a stale flow token are refused by SIP
@@ -144,6 +144,19 @@ for d in fraga fragb fragc; do
 done
 assert_ge "$(($(ev udp_slow_fragmented) - frag0))" 2 "slow-path messages sent in fragments"
 ok "fragmented 4000-byte INVITEs and a Call-ID past the XDP window arrive whole, from the client's address, at the backend of their dialog (XDP and slow path agree)"
+
+# --- one dialog over two transports: UDP (XDP) first, then TCP (siplbd's relay)
+req "$TB_STATE/d-udp" mixd-1 1 100
+req "$TB_STATE/d-tcp" mixd-1 2 100 "$TB_CL4:5098"
+sed -i 's|SIP/2.0/UDP|SIP/2.0/TCP|' "$TB_STATE/d-tcp"
+assert_match "$(send "$TB_STATE/d-udp")" "SIP/2.0 404" "the dialog's UDP INVITE"
+got=$(tb_exec cl1 timeout 5 bash -c "exec 3<>/dev/tcp/$TB_VIP4/5060; cat '$TB_STATE/d-tcp' >&3;
+	IFS= read -r line <&3; echo \"\$line\"" || true)
+assert_match "$got" "^SIP/2.0 404" "the dialog's TCP INVITE, answered over its connection"
+info "mixd: $(sb_events mixd | awk '$2 == "req"' | tr '\n' ';')"
+assert_eq "$(sb_events mixd | awk '$2 == "req" { print $1 }' | sort -u | wc -l)" 1 "mixd: one backend for both transports"
+assert_eq "$(sb_events mixd | awk '$2 == "req"' | wc -l)" 2 "mixd: both INVITEs reached it"
+ok "a dialog that mixes UDP and TCP stays on one backend"
 
 # --- flow tokens: a stale one (the TCP load's connection is closed) and a forged one
 tok=$(grep -o 'sip:[A-Za-z0-9_-]\{24\}@' "$TB_STATE/msgs-tcp.log" | awk 'NR == 1 { print substr($0, 5, 24) }')
