@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # test_streams.sh: SIP over TCP and TLS through siplbd's relay, and the UDP slow path,
 # with Kamailio backends and sipp. sipp (cl1) calls over TCP straight to the VIP (IPv4
-# and IPv6) and over TLS through tlspipe (this sipp has no TLS): every call completes at both ends,
-# BYEs from both sides reach the right client, every dialog stays on one backend. A
-# 4000-byte INVITE over UDP, fragmented by cl1's stack, arrives whole at the backend
-# the steering rule names; a dialog over UDP and TCP stays on one backend. While a TLS load runs: a client with a certificate from
-# another CA, a plain-text client on the TLS port and a slowloris client are refused
-# and counted, SIGHUP swaps the certificate without dropping the load's connection, and
-# the load's calls all complete. A forged and a stale flow token are refused by SIP
-# errors (403, 430); a reload with a mismatched key is refused; max_connections holds.
+# and IPv6) and over TLS through tlspipe (this sipp has no TLS): every call completes
+# at both ends, BYEs from both sides reach the right client, every dialog stays on one
+# backend. A 4000-byte INVITE over UDP, fragmented by cl1's stack, arrives whole at the
+# backend the steering rule names; so does one whose Call-ID is past the XDP window; a
+# dialog over UDP and TCP stays on one backend. While a TLS load runs: a client with a
+# certificate from another CA, a plain-text client on the TLS port, a broken stream
+# and slowloris clients are refused and counted, SIGHUP swaps the certificate without
+# dropping the load's connection, and the load's calls all complete. A forged and a
+# stale flow token are refused by SIP errors (403, 430); a reload with a mismatched
+# key is refused; max_connections holds.
 # Knobs: E2E_STREAM_CALLS (default 200), E2E_STREAM_RATE (50/s).
 # shellcheck source-path=SCRIPTDIR/../integ
 source "$(dirname "$0")/../integ/lib.sh"
