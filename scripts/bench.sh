@@ -14,3 +14,7 @@ echo "wrote build/bench.json"
 if [ "${BENCH_LIVE:-1}" != 0 ]; then
 	scripts/bench_live.sh
 fi
+# SIP over TLS through siplbd against plain TCP (about a minute): BENCH_STREAMS=0 skips it
+if [ "${BENCH_STREAMS:-1}" != 0 ]; then
+	scripts/bench_streams.sh
+fi
