@@ -31,6 +31,8 @@
 #define SIP_WINDOW 2048u
 /* Bounds every payload offset for the verifier; larger than window + longest read. */
 #define SIP_POS_MASK 4095u
+/* Bytes the line scan looks at per iteration (one bounds check). */
+#define SIP_CHUNK 32u
 /* Largest offset of the UDP payload within the frame (L2 + L3 + L4 headers). */
 #define SIP_MAX_PAYLOAD_OFF 255u
 /* Whitespace bytes skipped on each side of a colon before handing to the slow path. */
@@ -40,12 +42,8 @@
 /* Longest method token + 1; trailing whitespace trimmed off a value. */
 #define SIP_METHOD_MAX 32
 #define SIP_TRIM_MAX 16
-/* Steps of the line scan: a step skips 32 bytes or handles one line feed. */
-#define SIP_STEPS (SIP_WINDOW / 32 + 1)
 /* Shortest datagram that can hold a SIP message with Call-ID and Via. */
 #define SIP_MIN_LEN 32u
-/* Bytes one step of the line scan looks at (one BPF call each). */
-#define SIP_STEP_BYTES 64
 
 enum sip_kind {
 	SIP_KIND_NONE = 0,	/* not SIP */
@@ -166,6 +164,10 @@ struct sip_aor {
 #define SIP_WIN_OPEN                                              \
 	const __u8 *data = (const __u8 *)(long)ctx->data;         \
 	const __u8 *end = (const __u8 *)(long)ctx->data_end
+/* The same, read again: packet pointers without what the verifier learnt. */
+#define SIP_WIN_FRESH                                                         \
+	const __u8 *data = (const __u8 *)(long)*(volatile __u32 *)&ctx->data; \
+	const __u8 *end = (const __u8 *)(long)*(volatile __u32 *)&ctx->data_end
 #else
 struct sip_win {
 	const __u8 *data;
@@ -176,6 +178,7 @@ struct sip_win {
 #define SIP_WIN_OPEN                      \
 	const __u8 *data = win->data;     \
 	const __u8 *end = win->end
+#define SIP_WIN_FRESH SIP_WIN_OPEN
 #endif
 
 SIPLB_INLINE int sip_is_ws(__u8 c)
@@ -292,6 +295,30 @@ SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p, int words)
 		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 48), '\n')) << 48 |
 		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 56), '\n')) << 56;
 	return lf;
+}
+
+/*
+ * Byte tables of the line scan, in one array (clang 14 gives a second static
+ * array of .rodata a wrong BTF offset, and BPF global functions need BTF):
+ * [0, 256) non-zero for the bytes that make the line they start worth a look:
+ * the first letters of Call-ID, Via, To and their compact forms (c i v t,
+ * either case), and CR and LF (the blank line, or a malformed line end);
+ * [256, 288) the bit index for each value of sip_ctz32()'s De Bruijn hash.
+ */
+#define SIP_TBL_DEBRUIJN 256
+#define SIP_DEBRUIJN32 0x077CB531u
+static const __u8 sip_tbl[SIP_TBL_DEBRUIJN + 32] __attribute__((unused)) = {
+	['c'] = 1, ['C'] = 1, ['i'] = 1, ['I'] = 1, ['v'] = 1, ['V'] = 1,
+	['t'] = 1, ['T'] = 1, ['\r'] = 1, ['\n'] = 1,
+	[SIP_TBL_DEBRUIJN] =
+	0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
+	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9,
+};
+
+/* Index of the single set bit of b (a power of two below 2^32). */
+SIPLB_INLINE __u32 sip_ctz32(__u64 b)
+{
+	return sip_tbl[SIP_TBL_DEBRUIJN + ((((__u32)b * SIP_DEBRUIJN32) >> 27) & 31)];
 }
 
 /* Index of the lowest set bit of a non-zero x: popcount of the bits below it, no branch. */
@@ -570,7 +597,7 @@ SIPLB_INLINE int sip_request_line_ok(const __u8 *base, const __u8 *end, __u32 nl
  * Returns 1 when the verdict is final. A function of its own: the verifier
  * checks its many branches once; it runs for a few lines per message.
  */
-SIPLB_SUBPROG int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
+SIPLB_INLINE int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
@@ -726,7 +753,6 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 	__u32 s;
 	__u8 c0, c1;
 
-	m->cur = nl + 1;
 	s = nl + 1;
 	/* the line before this line feed held the value of an open header */
 	m->last = m->open;
@@ -787,62 +813,72 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 }
 
 /*
- * One step of the line scan, from m->cur: the 32 bytes there, every line
- * feed among them in order. Returns 1 when the scan is over. Out of line:
- * the verifier checks it once (inlined into the scan loop, each way a step
- * ends multiplies the states of the next, past the 1M-instruction budget).
+ * The line scan of sip_scan(), after the start line: one 8-byte word per
+ * iteration when the word before holds no more line feeds, else one line
+ * feed. Most line feeds are settled right here: no value open, no CR CR
+ * before it, and the next line cannot be Call-ID, Via or To nor end the
+ * headers (its first byte is not c/i/v/t, CR or LF: sip_lf_next). The others
+ * go through sip_at_lf(). What the loop carries is bounded (masked offsets,
+ * the next word's offset in *m), so the verifier sees it converge after a
+ * few passes; it starts from fresh packet pointers so that it is verified
+ * once, not once per way the start line ended.
  */
-SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
-	SIP_WIN_OPEN;
-	const __u8 *base, *p;
-	__u32 plen, lim, cur, blk, nl, k, n;
-	__u64 lf;
+	SIP_WIN_FRESH;
+	const __u8 *base, *q;
+	__u64 plen, lim, pos, at, keep, bits, b;
+	__u32 nl, x;
 
-	if (!m || off > SIP_MAX_PAYLOAD_OFF)
-		return 1;
 	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
 	base = data + off;
 	if (base > end)
-		return 1;
+		return;
 	plen = end - base;
+	if (plen < SIP_MIN_LEN)
+		return;
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
-	cur = m->cur;
-	if (cur >= lim)
-		return 1;
-	if (plen >= SIP_STEP_BYTES) {
-		/* SIP_STEP_BYTES from cur, or the last ones of the payload (then
-		 * the bytes before cur, already seen, are masked off) */
-		blk = cur - sip_over(cur + SIP_STEP_BYTES, plen);
-		p = base + (blk & SIP_POS_MASK);
-		SIPLB_BARRIER_VAR(p);
-		if (p + SIP_STEP_BYTES > end)
-			return 1;
-		lf = sip_lf_bits(p, 8);
-	} else {
-		/* a short datagram (SIP_MIN_LEN bytes at least): its last 32 */
-		blk = cur - sip_over(cur + 32, plen);
-		p = base + (blk & SIP_POS_MASK);
-		SIPLB_BARRIER_VAR(p);
-		if (p + 32 > end)
-			return 1;
-		lf = sip_lf_bits(p, 4);
-	}
-	/* only line feeds from cur on, and within the window */
-	n = lim - blk - sip_over(lim - blk, 64);	/* 1..64 */
-	lf &= (~0ULL << ((cur - blk) & 63)) & (~0ULL >> ((64 - n) & 63));
-	/* every line feed of these bytes, in order */
-	for (k = 0; k < SIP_STEP_BYTES; k++) {
-		if (!lf) {
-			m->cur = blk + (plen >= SIP_STEP_BYTES ? SIP_STEP_BYTES : 32);
-			return m->cur >= lim;
+	while (SIPLB_CAN_LOOP) {
+		/* from memory: an offset the verifier does not follow, so the
+		 * loop converges instead of unrolling */
+		pos = SIP_VOL(m->cur);
+		if (pos >= lim)
+			break;
+		at = pos;
+		keep = 0xffffffffULL;
+		if (pos + SIP_CHUNK > lim) {
+			/* the last bytes: the payload's last 32, from pos to lim */
+			at = plen - SIP_CHUNK;
+			if (pos < at)
+				at = pos;
+			keep = (keep << (pos - at)) & (keep >> (SIP_CHUNK - (lim - at)));
 		}
-		nl = blk + sip_ctz64(lf);
-		lf &= lf - 1;
-		if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
-			return 1;
+		SIPLB_CLAMP(at, SIP_POS_MASK);
+		q = base + at;
+		SIPLB_BARRIER_VAR(q);
+		if (q + SIP_CHUNK > end)
+			break;
+		SIP_VOL(m->cur) = at + SIP_CHUNK;
+		bits = sip_lf_bits(q, 4) & keep;
+		while (bits && SIPLB_CAN_LOOP) {
+			b = bits & -bits;
+			bits ^= b;
+			nl = (at + sip_ctz32(b)) & SIP_POS_MASK;
+			if (nl >= 2 && nl + 3 <= plen &&
+			    !(SIP_VOL(m->open) | (SIP_VOL(m->lines) ^ 1))) {
+				/* CR, CR?, LF, first byte of the next line */
+				q = base + ((nl - 2) & SIP_POS_MASK);
+				SIPLB_BARRIER_VAR(q);
+				if (q + 4 > end)
+					return;
+				x = SIPLB_LD32(q);
+				if (!sip_tbl[x >> 24] && (x & 0xffff) != 0x0d0d)
+					continue;
+			}
+			if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
+				return;
+		}
 	}
-	return 0;
 }
 
 /*
@@ -886,7 +922,7 @@ SIPLB_SUBPROG int sip_scan(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
-	__u32 plen, lim, i;
+	__u32 plen, lim;
 
 	if (!m)
 		return SIP_VERDICT_DROP;
@@ -907,12 +943,7 @@ SIPLB_SUBPROG int sip_scan(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 	if (plen < SIP_MIN_LEN)
 		return sip_tiny(SIP_WIN_ARG, off, m);
 
-	/* Each step is one call: the verifier checks the step once, and the
-	 * loop here stays trivial (an inlined step is verified again for each
-	 * way the step before it ended, which does not fit in 1M instructions). */
-	for (i = 0; i < SIP_STEPS; i++)
-		if (sip_step(SIP_WIN_ARG, off, m))
-			break;
+	sip_lines(SIP_WIN_ARG, off, m);
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
 	if (SIP_VOL(m->done))
 		return m->verdict;
