@@ -301,15 +301,15 @@ SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p, int words)
  * Byte tables of the line scan, in one array (clang 14 gives a second static
  * array of .rodata a wrong BTF offset, and BPF global functions need BTF):
  * [0, 256) non-zero for the bytes that make the line they start worth a look:
- * the first letters of Call-ID, Via, To and their compact forms (c i v t,
- * either case), and CR and LF (the blank line, or a malformed line end);
+ * 1 for the first letters of Call-ID, Via, To and their compact forms (c i v
+ * t, either case), 2 for CR and LF (the blank line, or a malformed line end);
  * [256, 288) the bit index for each value of sip_ctz32()'s De Bruijn hash.
  */
 #define SIP_TBL_DEBRUIJN 256
 #define SIP_DEBRUIJN32 0x077CB531u
 static const __u8 sip_tbl[SIP_TBL_DEBRUIJN + 32] __attribute__((unused)) = {
 	['c'] = 1, ['C'] = 1, ['i'] = 1, ['I'] = 1, ['v'] = 1, ['V'] = 1,
-	['t'] = 1, ['T'] = 1, ['\r'] = 1, ['\n'] = 1,
+	['t'] = 1, ['T'] = 1, ['\r'] = 2, ['\n'] = 2,
 	[SIP_TBL_DEBRUIJN] =
 	0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
 	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9,
@@ -671,7 +671,7 @@ SIPLB_INLINE int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
  * All headers seen: trim the values (their raw ends were noted at their line
  * feeds), refuse a bare CR in the Call-ID, and give the verdict. Returns it.
  */
-SIPLB_SUBPROG int sip_finish(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+SIPLB_INLINE int sip_finish(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
@@ -828,7 +828,7 @@ SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 	SIP_WIN_FRESH;
 	const __u8 *base, *q;
 	__u64 plen, lim, pos, at, keep, bits, b;
-	__u32 nl, x;
+	__u32 nl;
 
 	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
 	base = data + off;
@@ -864,15 +864,16 @@ SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 			b = bits & -bits;
 			bits ^= b;
 			nl = (at + sip_ctz32(b)) & SIP_POS_MASK;
-			if (nl >= 2 && nl + 3 <= plen &&
+			/* CR, CR?, LF, the next line's first bytes */
+			q = base + ((nl - 2) & SIP_POS_MASK);
+			SIPLB_BARRIER_VAR(q);
+			if (nl >= 2 && q + 8 <= end &&
 			    !(SIP_VOL(m->open) | (SIP_VOL(m->lines) ^ 1))) {
-				/* CR, CR?, LF, first byte of the next line */
-				q = base + ((nl - 2) & SIP_POS_MASK);
-				SIPLB_BARRIER_VAR(q);
-				if (q + 4 > end)
-					return;
-				x = SIPLB_LD32(q);
-				if (!sip_tbl[x >> 24] && (x & 0xffff) != 0x0d0d)
+				__u64 x = SIPLB_LD64(q);
+				__u8 c0 = x >> 24, cls = sip_tbl[c0];
+
+				if ((x & 0xffff) != 0x0d0d &&
+				    (!cls || (cls == 1 && !sip_maybe_hdr(c0, x >> 32))))
 					continue;
 			}
 			if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
