@@ -525,19 +525,23 @@ SIPLB_INLINE int sip_name_is(const __u8 *base, const __u8 *end, __u32 s,
 /* Is there a CR in payload bytes [vs, ve)? (A bare CR is no line end in SIP.) */
 SIPLB_INLINE int sip_has_cr(const __u8 *base, const __u8 *end, __u32 vs, __u32 ve)
 {
-	__u32 i, x = vs;
+	__u32 x = vs & SIP_POS_MASK;
 
-	for (i = 0; i < SIP_WINDOW / 8; i++, x += 8) {
-		__u64 w, keep;
+	/* whole words: plain loads; x carried masked, so the loop converges */
+	while (x + 8 <= ve && SIPLB_CAN_LOOP) {
+		const __u8 *q = base + x;
 
-		SIPLB_BARRIER_VAR(x);
-		if (x >= ve)
-			break;
-		w = sip_word(base, end, x);
-		keep = ve - x >= 8 ? ~0ULL : (1ULL << (8 * (ve - x))) - 1;
-		if (sip_bytes_eq(w, '\r') & keep)
+		SIPLB_BARRIER_VAR(q);
+		if (q + 8 > end)
+			return 0;
+		if (sip_bytes_eq(SIPLB_LD64(q), '\r'))
 			return 1;
+		x = (x + 8) & SIP_POS_MASK;
 	}
+	/* the last 1..7 bytes, zero-padded */
+	if (x < ve && (sip_bytes_eq(sip_word(base, end, x), '\r') &
+		       ((1ULL << (8 * ((ve - x) & 7))) - 1)))
+		return 1;
 	return 0;
 }
 
