@@ -413,7 +413,10 @@ SIPLB_INLINE int sip_start(const __u8 *base, const __u8 *end, __u32 plen,
 	__u64 w0, w1;
 	__u32 i;
 
-	w0 = sip_word_short(base, end, 0);
+	if (base + 8 <= end)
+		w0 = SIPLB_LD64(base);
+	else
+		w0 = sip_word_short(base, end, 0);
 	/* RFC 5626 keepalives: a CRLF pong or a double-CRLF ping, nothing else. */
 	if ((plen == 2 && (w0 & 0xffff) == 0x0a0d) ||
 	    (plen == 4 && (w0 & 0xffffffff) == 0x0a0d0a0d)) {
