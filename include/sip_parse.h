@@ -737,6 +737,15 @@ long_ws:
 	return m->verdict;
 }
 
+/* Are the two bytes before the line feed at nl (>= 2) both CR? */
+SIPLB_INLINE int sip_crcr(const __u8 *base, const __u8 *end, __u32 nl)
+{
+	const __u8 *q = base + ((nl - 2) & SIP_POS_MASK);
+
+	SIPLB_BARRIER_VAR(q);
+	return q + 2 <= end && q[0] == '\r' && q[1] == '\r';
+}
+
 /* 1 when a line starting with c0 c1 may be Call-ID, Via or To (else skip it). */
 SIPLB_INLINE int sip_maybe_hdr(__u8 c0, __u8 c1)
 {
@@ -780,7 +789,7 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 			sip_set(m, SIP_VERDICT_DROP, SIPLB_DROP_NOT_SIP);
 			return 1;
 		}
-	} else if (nl >= 2 && (sip_word(base, end, nl - 2) & 0xffff) == 0x0d0d) {
+	} else if (nl >= 2 && sip_crcr(base, end, nl)) {
 		/* CR CR LF: a bare CR before the line end */
 		sip_set(m, SIP_VERDICT_DROP, SIPLB_DROP_MALFORMED);
 		return 1;
