@@ -272,31 +272,16 @@ SIPLB_INLINE __u64 sip_word_short(const __u8 *base, const __u8 *end, __u32 x)
 	return w;
 }
 
-/* x - y when x > y, else 0; branch-free. */
-SIPLB_INLINE __u32 sip_over(__u32 x, __u32 y)
-{
-	__s64 d = (__s64)x - y;
-
-	return d & ~(d >> 63);
-}
-
 /* The 0x80 flags of the 8 bytes of a sip_bytes_eq() mask gathered into one byte (no carries). */
 #define SIP_GATHER(w) (((w) >> 7) * 0x0102040810204080ULL >> 56)
 
-/* One bit per byte: bit k set when byte k of the 8 * words bytes at p is a line feed. */
-SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p, int words)
+/* One bit per byte: bit k set when byte k of the SIP_CHUNK bytes at p is a line feed. */
+SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p)
 {
-	__u64 lf = SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p), '\n')) |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 8), '\n')) << 8 |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 16), '\n')) << 16 |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 24), '\n')) << 24;
-
-	if (words == 8)
-		lf |= SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 32), '\n')) << 32 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 40), '\n')) << 40 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 48), '\n')) << 48 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 56), '\n')) << 56;
-	return lf;
+	return SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p), '\n')) |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 8), '\n')) << 8 |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 16), '\n')) << 16 |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 24), '\n')) << 24;
 }
 
 /*
@@ -321,17 +306,6 @@ static const __u8 sip_tbl[SIP_TBL_DEBRUIJN + 32] __attribute__((unused)) = {
 SIPLB_INLINE __u32 sip_ctz32(__u64 b)
 {
 	return sip_tbl[SIP_TBL_DEBRUIJN + ((((__u32)b * SIP_DEBRUIJN32) >> 27) & 31)];
-}
-
-/* Index of the lowest set bit of a non-zero x: popcount of the bits below it, no branch. */
-SIPLB_INLINE __u32 sip_ctz64(__u64 x)
-{
-	__u64 v = (x & -x) - 1;
-
-	v = v - ((v >> 1) & 0x5555555555555555ULL);
-	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (v * 0x0101010101010101ULL) >> 56;
 }
 
 SIPLB_INLINE void sip_set(struct sip_msg *m, __u8 verdict, __u8 reason)
@@ -832,15 +806,16 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 }
 
 /*
- * The line scan of sip_scan(), after the start line: one 8-byte word per
- * iteration when the word before holds no more line feeds, else one line
- * feed. Most line feeds are settled right here: no value open, no CR CR
- * before it, and the next line cannot be Call-ID, Via or To nor end the
- * headers (its first byte is not c/i/v/t, CR or LF: sip_lf_next). The others
- * go through sip_at_lf(). What the loop carries is bounded (masked offsets,
- * the next word's offset in *m), so the verifier sees it converge after a
- * few passes; it starts from fresh packet pointers so that it is verified
- * once, not once per way the start line ended.
+ * The line scan of sip_scan(), after the start line: SIP_CHUNK bytes per
+ * iteration (one bounds check), their line feeds gathered into a bit map and
+ * taken in order. Most line feeds are settled right here with one 8-byte
+ * load around them: no value open, no CR CR before it, and the next line
+ * cannot be Call-ID, Via or To nor end the headers (its first two bytes, by
+ * sip_tbl and sip_maybe_hdr). The others go through sip_at_lf(). Both loops
+ * run under may_goto; what they carry is bounded (the chunk's offset lives in
+ * m->cur, the verifier does not follow it, so the loop converges instead of
+ * unrolling), and the scan starts from fresh packet pointers, so that it is
+ * verified once, not once per way the start line ended.
  */
 SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
@@ -858,8 +833,6 @@ SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 		return;
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
 	while (SIPLB_CAN_LOOP) {
-		/* from memory: an offset the verifier does not follow, so the
-		 * loop converges instead of unrolling */
 		pos = SIP_VOL(m->cur);
 		if (pos >= lim)
 			break;
@@ -878,7 +851,7 @@ SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 		if (q + SIP_CHUNK > end)
 			break;
 		SIP_VOL(m->cur) = at + SIP_CHUNK;
-		bits = sip_lf_bits(q, 4) & keep;
+		bits = sip_lf_bits(q) & keep;
 		while (bits && SIPLB_CAN_LOOP) {
 			b = bits & -bits;
 			bits ^= b;
