@@ -150,7 +150,7 @@ test:
 bench:
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench_xdp
-	$(Q)scripts/bench.sh
+	$(Q)BUILD=$(BUILD) scripts/bench.sh
 
 demo:
 	$(Q)scripts/deps.sh

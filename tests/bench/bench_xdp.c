@@ -2,7 +2,8 @@
 /*
  * bench_xdp.c: `make bench`: the XDP fast path under BPF_PROG_TEST_RUN against
  * a MAC-swap-and-XDP_TX baseline measured in the same run, Maglev rebuild
- * time and affinity entry memory. Prints a table and writes build/bench.json.
+ * time and affinity entry memory. Prints a table and writes $BUILD/bench.json
+ * (build/bench.json by default).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -213,6 +214,7 @@ int main(void)
 	struct pkt_addrs a;
 	__u8 payload[PKT_MAX];
 	struct json_object *arr;
+	char json_path[4096];
 	int i, r, len, afd;
 	FILE *f;
 
@@ -284,9 +286,11 @@ int main(void)
 		json_object_object_add(o, "ratio", json_object_new_double(ratio));
 		json_object_array_add(arr, o);
 	}
-	f = fopen("build/bench.json", "w");
+	snprintf(json_path, sizeof(json_path), "%s/bench.json",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	f = fopen(json_path, "w");
 	if (!f) {
-		fprintf(stderr, "bench: build/bench.json: %s\n", strerror(errno));
+		fprintf(stderr, "bench: %s: %s\n", json_path, strerror(errno));
 		return 1;
 	}
 	fprintf(f, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
