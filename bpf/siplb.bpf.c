@@ -114,7 +114,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 			count(&event_stats, SIPLB_EV_KEY_AOR);
 		}
 	}
-	h = siplb_hash(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
+	h = siplb_hash_inline(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
 	*hash = h;
 	akey = h ^ ((__u64)vi->vip_id * SIPLB_VIP_MIX);
 	now = bpf_ktime_get_coarse_ns() >> 30;

@@ -14,6 +14,8 @@ pkgs=(
 	jq curl
 	# demo, end-to-end tests and benchmark: real SIP backends and load, the plot
 	kamailio sip-tester gnuplot-nox
+	# end-to-end TLS tests: the test CA and certificates
+	openssl
 )
 
 missing=()

@@ -64,6 +64,41 @@
 #					(aor backend) for the lookup check
 #	sb_down				tb_down, then unmount the private bpffs
 #
+# For tests that change things under load (failover, scale-up, drain, restart):
+#	SB_BES="1 2"			backends that sb_siplbd_config puts in the file
+#					(default: all TB_NBE); sb_siplbd_start waits for
+#					these (on both VIPs) to be probed up
+#	sb_kam_kill I			crash beI's Kamailio: SIGKILL to its main process
+#					and to every worker at once, by PID (a main process
+#					killed alone leaves its workers serving)
+#	sb_siplbd_stop			SIGTERM siplbd: XDP and maps stay pinned, traffic flows
+#	sb_siplbd_restart [GAP]		sb_siplbd_stop (if it runs), sleep GAP seconds
+#					(default 0), start siplbd again with the same config
+#					and bpffs; waits until it answers (not for health
+#					checks)
+#	sb_be_state NAME		state of a backend (up, down, draining; empty if none)
+#	sb_be_packets NAME		packets siplb sent to a backend (siplbctl backends)
+#	sb_kam_mark MARK		remember how far each Kamailio log is written now
+#					(line counts, $TB_STATE/mark-MARK): a point in time
+#					for sb_dialog_list
+#	sb_dialog_list PREFIX [MARK]	one line per dialog (Call-IDs PREFIX-...), over all
+#					backends' logs:
+#					"CALLID INVITE-BES ALL-BES COMPLETE BYE200-BES WHEN LAST"
+#					INVITE-BES: backends that logged its INVITE (CSeq 1;
+#					several when a retransmission went elsewhere), ALL-BES:
+#					every backend that logged one of its messages (comma
+#					lists, "-" if none), COMPLETE: 1 when every message of
+#					the dialog (as in sb_dialogs) was logged by some
+#					backend, BYE200-BES: backends that logged the 200 to
+#					its BYE, WHEN: "pre" when an INVITE of it was logged
+#					before MARK, "post" otherwise; LAST: "post" when a
+#					message of it was logged after MARK, "pre" otherwise
+#					(WHEN and LAST are "-" without MARK)
+#	sb_sipp_errors NAME [N]		the first N (default 3) aborted calls in sipp's error
+#					file (NAME of a UAC run, or callee4 / callee6): why
+#	sb_sipp_calls can run in the background (&, then wait): give each load that
+#	runs at the same time its own NAME and SB_CALLER_PORT.
+#
 # Logs: $TB_STATE/kam-beI.log (Kamailio), callee4.log / callee6.log (sipp UAS
 # output), sipp-NAME.log / sipp-NAME.csv / sipp-NAME.err (each UAC run),
 # siplbd.log. Every Kamailio line of interest reads
@@ -300,6 +335,14 @@ sb_sipp_stat() {
 		{ last = $col } END { print (col && last != "") ? last + 0 : 0 }' "$f"
 }
 
+sb_sipp_errors() {
+	local f=$TB_STATE/sipp-$1.err
+	[ -e "$f" ] || f=$TB_STATE/$1.err
+	[ -e "$f" ] || return 0
+	# the records are not always separated by newlines
+	grep -aoE "Aborting call.{0,200}|Call-Id: [^ ]+ [^:]{0,80}aborting call" "$f" | tr -d '\r' | head -n "${2:-3}" || true
+}
+
 sb_sipp_summary() {
 	local elapsed
 	elapsed=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ElapsedTime(C)") col = i; next }
@@ -377,6 +420,11 @@ sb_register_aors() {
 	}'
 }
 
+# The backends in siplbd's config: SB_BES, or all of them.
+sb_bes() {
+	if [ -n "${SB_BES:-}" ]; then echo "$SB_BES"; else seq 1 "$TB_NBE"; fi
+}
+
 # sb_siplbd_config FILE [REGISTER_KEY4 [REGISTER_KEY6]]
 sb_siplbd_config() {
 	local cfg=$1 rk=${2:-call-id} rk6=${3:-${2:-call-id}} i
@@ -399,7 +447,7 @@ vips:
     register_key: $rk
     backends:
 EOF
-		for ((i = 1; i <= TB_NBE; i++)); do
+		for i in $(sb_bes); do
 			echo "      - {address: ${TB_BE4[i]}, name: be$i}"
 		done
 		cat <<EOF
@@ -409,7 +457,7 @@ EOF
     register_key: $rk6
     backends:
 EOF
-		for ((i = 1; i <= TB_NBE; i++)); do
+		for i in $(sb_bes); do
 			echo "      - {address: ${TB_BE6[i]}, name: be$i-6}"
 		done
 	} >"$cfg"
@@ -436,7 +484,7 @@ sb_siplbd_start() {
 	# shellcheck disable=SC2034 # for the scripts that source us (tb_stop it)
 	SB_SIPLBD_PID=$TB_PID
 	sb_wait 10 sb_ctl status || { sb_log "siplbd does not answer"; tail -n 20 "$TB_STATE/siplbd.log" >&2; return 1; }
-	sb_wait 15 sb_all_up $((2 * TB_NBE)) || {
+	sb_wait 15 sb_all_up $((2 * $(sb_bes | wc -w))) || {
 		sb_log "not all backends probed up:"
 		sb_ctl backends >&2
 		return 1
@@ -450,4 +498,120 @@ sb_down() {
 		rmdir "$SB_BPFFS" 2>/dev/null || true
 		SB_BPFFS=
 	fi
+}
+
+sb_siplbd_stop() {
+	[ -z "$SB_SIPLBD_PID" ] || tb_stop "$SB_SIPLBD_PID"
+}
+
+# sb_siplbd_restart [GAP]: a hitless restart, as an operator does it.
+sb_siplbd_restart() {
+	if [ -z "$SB_SIPLBD_PID" ] || [ -z "$SB_BPFFS" ]; then
+		sb_log "sb_siplbd_restart: no siplbd"
+		return 1
+	fi
+	sb_siplbd_stop
+	[ "${1:-0}" = 0 ] || sleep "$1"
+	tb_bg lb siplbd.log "$TB_BUILD/siplbd" -c "$TB_STATE/siplb.yaml" --pin-root "$SB_BPFFS"
+	SB_SIPLBD_PID=$TB_PID
+	sb_wait 10 sb_ctl status || { sb_log "siplbd does not answer after the restart"; tail -n 20 "$TB_STATE/siplbd.log" >&2; return 1; }
+}
+
+sb_be_state() {
+	sb_ctl --json backends | jq -r --arg n "$1" '.backends[] | select(.name == $n) | .state'
+}
+
+sb_be_packets() {
+	sb_ctl --json backends | jq -r --arg n "$1" '.backends[] | select(.name == $n) | .packets'
+}
+
+# sb_children PID: its direct children, from /proc (one PID a line).
+sb_children() {
+	local f stat fields
+	for f in /proc/[0-9]*/stat; do
+		read -r stat 2>/dev/null <"$f" || continue	# no fork: quick over many processes
+		read -r -a fields <<<"${stat##*) }"	# state ppid ...
+		[ "${fields[1]:-}" = "$1" ] || continue
+		f=${f#/proc/}
+		echo "${f%/stat}"
+	done
+}
+
+# sb_kam_kill I: beI's Kamailio dies as in a crash.
+sb_kam_kill() {
+	local i=$1 pid=${SB_KAM_PID[$1]:-} start kids=() k
+	[ -n "$pid" ] || { sb_log "sb_kam_kill: no Kamailio on be$i"; return 1; }
+	start=$(awk -v p="$pid" '$1 == p {print $2}' "$TB_STATE/pids" | tail -n1)
+	tb_ours "$pid" "${start:-0}" || { sb_log "sb_kam_kill: Kamailio on be$i ($pid) is gone"; return 1; }
+	# its workers (Kamailio's workers fork no further)
+	for k in $(sb_children "$pid"); do kids+=("$k"); done
+	kill -KILL "$pid" "${kids[@]}" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	SB_KAM_PID[i]=
+	return 0
+}
+
+# sb_kam_mark MARK: line counts of the Kamailio logs now.
+sb_kam_mark() {
+	local i f
+	for ((i = 1; i <= TB_NBE; i++)); do
+		f=$(sb_kam_log "$i")
+		if [ -e "$f" ]; then echo "$f $(wc -l <"$f")"; else echo "$f 0"; fi
+	done >"$TB_STATE/mark-$1"
+}
+
+# sb_dialog_list PREFIX [MARK]: see the top.
+sb_dialog_list() {
+	local prefix=$1 mark=${2:-} i files=() marks=
+	for ((i = 1; i <= TB_NBE; i++)); do
+		[ -e "$(sb_kam_log "$i")" ] && files+=("$(sb_kam_log "$i")")
+	done
+	[ ${#files[@]} -gt 0 ] || return 0
+	if [ -n "$mark" ]; then
+		[ -r "$TB_STATE/mark-$mark" ] || { sb_log "sb_dialog_list: no mark $mark"; return 1; }
+		marks=$(tr '\n' ' ' <"$TB_STATE/mark-$mark")
+	fi
+	awk -v p="$prefix" -v marks="$marks" -v ce4="$SB_CALLEE4" -v ce6="$SB_CALLEE6" -v nbe="$TB_NBE" '
+	BEGIN { nm = split(marks, mk, " "); for (j = 1; j < nm; j += 2) lim[mk[j]] = mk[j + 1] }
+	!/ SIPLB be=/ { next }
+	{
+		line = $0
+		sub(/^.* SIPLB /, "", line)
+		nf = split(line, w, " ")
+		delete f
+		for (j = 1; j <= nf; j++) { k = w[j]; sub(/=.*/, "", k); v = w[j]; sub(/^[^=]*=/, "", v); f[k] = v }
+		ci = f["ci"]
+		if (index(ci, p "-") != 1) next
+		be = f["be"]; t = f["t"]; m = f["m"]; cs = f["cs"]
+		if (!(ci in all)) { order[++n] = ci; all[ci] = "" }
+		bes[ci, be] = 1
+		if (marks != "" && !((FILENAME in lim) && FNR <= lim[FILENAME])) after[ci] = 1
+		if (t == "req") {
+			seen[ci, m cs] = 1
+			if (m == "INVITE" && cs == 1) {
+				inv[ci, be] = 1
+				if ((FILENAME in lim) && FNR <= lim[FILENAME]) when[ci] = "pre"
+			}
+			if (m == "BYE") bye[ci] = (f["src"] == ce4 || f["src"] == ce6) ? "callee" : "caller"
+		} else if (f["s"] == 200) {
+			seen[ci, "200" m cs] = 1
+			if (m == "BYE") byeok[ci, be] = 1
+		}
+	}
+	function list(arr, ci,   b, out) {
+		out = ""
+		for (b = 1; b <= nbe; b++) if ((ci, "be" b) in arr) out = out (out == "" ? "" : ",") "be" b
+		return out == "" ? "-" : out
+	}
+	END {
+		for (j = 1; j <= n; j++) {
+			ci = order[j]
+			ok = seen[ci, "INVITE1"] && seen[ci, "200INVITE1"] && seen[ci, "ACK1"] && (ci in bye)
+			ok = ok && seen[ci, "200BYE" ((bye[ci] == "callee") ? 1 : 3)]
+			if (seen[ci, "INVITE2"]) ok = ok && seen[ci, "200INVITE2"] && seen[ci, "ACK2"]
+			print ci, list(inv, ci), list(bes, ci), ok ? 1 : 0, list(byeok, ci),
+				(marks == "") ? "-" : ((ci in when) ? when[ci] : "post"),
+				(marks == "") ? "-" : ((ci in after) ? "post" : "pre")
+		}
+	}' "${files[@]}"
 }

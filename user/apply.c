@@ -465,7 +465,11 @@ int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size
 		struct sd_backend *b = &d->be[id];
 
 		if (b->used && !be_taken[id]) {
-			log_info("backend %s (id %u) removed", b->ident[0] ? b->ident : "?", id);
+			if (b->adopted)
+				log_warn("backend %s (id %u, VIP id %u) left in the pinned maps is not in the file (added by siplbctl?): removed, its dialogs move",
+					 b->ident[0] ? b->ident : "?", id, b->vip);
+			else
+				log_info("backend %s (id %u) removed", b->ident[0] ? b->ident : "?", id);
 			b->used = false;
 			if (b->vip < SIPLB_MAX_VIPS)
 				vip_dirty[b->vip] = true;
@@ -534,9 +538,14 @@ int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size
 			b->addr = cb->addr;
 			b->port = cb->port;
 			b->weight = cb->weight;
-			b->drain = cb->state == SIPLB_BE_DRAINING;
+			/* a drain set by siplbctl before a restart stays (the map remembers it) */
+			b->drain = cb->state == SIPLB_BE_DRAINING ||
+				   (was_adopted && b->state == SIPLB_BE_DRAINING);
 			snprintf(b->name, sizeof(b->name), "%s", cb->name ? cb->name : "");
 			backend_ident(b);
+			if (was_adopted && b->drain && cb->state != SIPLB_BE_DRAINING)
+				log_info("backend %s (id %d) stays draining as the previous siplbd left it",
+					 b->ident, be_id[k]);
 			if (fresh)
 				log_info("backend %s (id %d) added to VIP %s", b->ident, be_id[k],
 					 d->vips[b->vip].name);

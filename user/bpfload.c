@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "netlink.h"
 #include "siplb.skel.h"
 
 /*
@@ -220,6 +221,13 @@ int sd_iface_attach(struct siplbd *d, struct sd_iface *ifc)
 		log_warn("interface %s does not exist (yet): XDP attaches when it appears",
 			 ifc->name);
 		return -ENODEV;
+	}
+	/* the state link events are compared with (they log only changes) */
+	if (d->nl) {
+		struct nl_link l;
+
+		if (!nl_link_get(d->nl, ifc->ifindex, NULL, &l))
+			ifc->link_up = l.running;
 	}
 	pin_path(d, path, sizeof(path), "link", ifc->name);
 	fd = bpf_obj_get(path);

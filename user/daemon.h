@@ -19,6 +19,8 @@
 #define SD_MIN_VIP_SLOTS 16
 
 struct nl_ctx;
+struct sd_streams;
+struct sip_msg;
 struct ctl_server;
 struct MHD_Daemon;
 
@@ -99,6 +101,7 @@ struct siplbd {
 	struct ctl_server *ctl;
 	struct MHD_Daemon *mhd;
 	int epfd, timer_fd, signal_fd;
+	struct sd_streams *st;		/* TCP/TLS relay and UDP slow path (streams.c) */
 
 	struct timespec started;
 	__u64 maglev_rebuilds;
@@ -172,6 +175,31 @@ void sd_dos_tick(struct siplbd *d);
 /* handlers.c: the control socket's commands. */
 int sd_control_open(struct siplbd *d, char *err, size_t errlen);
 int sd_reload(struct siplbd *d, char *err, size_t errlen);
+
+/* steer.c: the XDP steering rule in userspace. */
+/*
+ * The steering key of a message for VIP vip: the Call-ID (or the To AOR of
+ * a REGISTER where the VIP says so) as the shared parser finds it, or, past
+ * its window, as the header walk finds it. 0, or -EINVAL (no key: drop).
+ */
+int sd_steer_key(const struct siplbd *d, __u32 vip, const char *msg, size_t len,
+		 const char **key, size_t *klen, struct sip_msg *m);
+/* The backend for key on vip, reading and writing the affinity map as XDP does. 0 or -ENOENT. */
+int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool request,
+	     __u32 *backend);
+
+/* streams.c: SIP over TCP and TLS, the relay to backends, the UDP slow path. */
+/* epoll data of the streams' sockets: SD_EV_STREAM in the top bits. */
+#define SD_EV_STREAM (1ull << 40)
+/* Check the stream settings of cfg (TLS files); 0 or -errno with err set. Builds the TLS context it will use. */
+int sd_streams_prepare(struct siplbd *d, const struct siplb_cfg *cfg, char *err, size_t errlen);
+/* Open and close listeners to match d->cfg; swap in the prepared TLS context. */
+int sd_streams_apply(struct siplbd *d);
+void sd_streams_event(struct siplbd *d, __u64 data, __u32 events);
+void sd_streams_tick(struct siplbd *d, __u64 now_ms);
+void sd_streams_close(struct siplbd *d);
+/* Append the streams' counters to a Prometheus text: bytes written, or -ENOSPC. */
+int sd_streams_metrics(struct siplbd *d, char *buf, size_t len);
 
 /* httpd.c: Prometheus metrics over HTTP. */
 int sd_http_open(struct siplbd *d);

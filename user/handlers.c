@@ -614,9 +614,14 @@ int sd_reload(struct siplbd *d, char *err, size_t errlen)
 	sd_notify(0, "RELOADING=1");
 	rc = siplb_config_load(d->cfg_path, &cfg, err, errlen);
 	if (!rc) {
-		rc = sd_apply_config(d, &cfg, summary, sizeof(summary));
+		/* TLS files first: a certificate that does not load changes nothing */
+		rc = sd_streams_prepare(d, &cfg, summary, sizeof(summary));
+		if (!rc)
+			rc = sd_apply_config(d, &cfg, summary, sizeof(summary));
 		if (!rc && sd_ifaces_sync(d))
 			log_warn("reload: not every interface could be attached");
+		if (!rc && sd_streams_apply(d))
+			log_warn("reload: not every TCP/TLS listener could be opened");
 		if (rc)
 			snprintf(err, errlen, "%s: %s", d->cfg_path, summary);
 		siplb_config_free(&cfg);	/* empty when applied */

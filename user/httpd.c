@@ -88,8 +88,12 @@ static char *render(struct siplbd *d, size_t *out_len)
 		buf = nbuf;
 		n = metrics_render(&s, buf, cap);
 		if (n >= 0) {
-			*out_len = (size_t)n;
-			break;
+			int m = sd_streams_metrics(d, buf + n, cap - (size_t)n);
+
+			if (m >= 0) {
+				*out_len = (size_t)n + (size_t)m;
+				break;
+			}
 		}
 		cap *= 2;
 	}

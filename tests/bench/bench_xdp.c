@@ -2,8 +2,8 @@
 /*
  * bench_xdp.c: `make bench`: the XDP fast path under BPF_PROG_TEST_RUN against
  * a MAC-swap-and-XDP_TX baseline measured in the same run, Maglev rebuild
- * time and affinity entry memory. Prints a table and writes build/bench.json
- * (or the path given as the only argument).
+ * time and affinity entry memory. Prints a table and writes $BUILD/bench.json
+ * (build/bench.json by default).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -222,9 +222,8 @@ static double map_bytes_per_entry(int fd, __u32 entries)
 	return (double)memlock / entries;
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-	const char *out = argc > 1 ? argv[1] : "build/bench.json";
 	static struct xcase cases[] = {
 		{ .name = "xdp_invite_800_ns", .file = "tests/msgs/invite.sip", .action = XDP_TX },
 		{ .name = "xdp_invite_1400_ns", .file = "tests/msgs/invite_1400.sip", .action = XDP_TX },
@@ -239,6 +238,7 @@ int main(int argc, char **argv)
 	struct pkt_addrs a;
 	__u8 payload[PKT_MAX];
 	struct json_object *arr;
+	char json_path[4096];
 	int i, r, len, afd;
 	FILE *f;
 
@@ -342,9 +342,11 @@ int main(int argc, char **argv)
 		json_object_object_add(o, "ratio", json_object_new_double(ratio));
 		json_object_array_add(arr, o);
 	}
-	f = fopen(out, "w");
+	snprintf(json_path, sizeof(json_path), "%s/bench.json",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	f = fopen(json_path, "w");
 	if (!f) {
-		fprintf(stderr, "bench: %s: %s\n", out, strerror(errno));
+		fprintf(stderr, "bench: %s: %s\n", json_path, strerror(errno));
 		return 1;
 	}
 	fprintf(f, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));

@@ -14,6 +14,9 @@ source "$IT_DIR/../../scripts/sipbed.sh"
 sb_check || skip "Kamailio or sipp missing (apt-get install kamailio sip-tester)"
 trap sb_down EXIT
 
+# 300 ms between ACK, re-INVITE and BYE: with 100 ms, two Kamailio workers on a
+# starved CPU can reorder a call's requests and sipp aborts the call.
+export SB_HOLD_MS=${SB_HOLD_MS:-300}
 CALLS=${E2E_CALLS:-3000}
 RATE=${E2E_RATE:-300}
 CALLS6=${E2E_CALLS6:-400}

@@ -159,7 +159,8 @@ ctl undrain be1 >/dev/null
 be_is be1 up || fail "be1 not up after undrain"
 ok "drain kept $on_be1 dialogs on be1 and sent none of 300 new ones there; undrain"
 
-# --- hitless restart under a steady stream: count every packet
+# --- hitless restart under a steady stream: count every packet; an operator's drain stays
+ctl drain be1 >/dev/null
 tb_bg cl1 stream.log "$TB_BUILD/tools/sipstream" --dst "$TB_VIP4:5060" --count 16000 \
 	--rate 4000 --callids 400 --prefix r
 STREAM=$TB_PID
@@ -175,6 +176,10 @@ got=$(count_lines "$SIPLOG" ' r-[0-9]+@')
 assert_eq "$got" 16000 "packets at the backends across the restart"
 check_consistent r >/dev/null || fail "a dialog moved during the restart"
 ok "siplbd restarted under 4000 packets/s: 16000 of 16000 arrived, no dialog moved"
+be_is be1 draining || fail "the drain of be1 did not survive the restart: $(ctl backends)"
+grep -q "be1 (id [0-9]*) stays draining" "$TB_STATE/siplbd.log" || fail "kept drain not logged"
+ctl undrain be1 >/dev/null
+ok "a drain set with siplbctl survives the restart"
 
 # after the restart, states and health carry on
 wait_until 10 all_probed_up 5 || fail "after restart: $(ctl backends)"

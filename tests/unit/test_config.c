@@ -135,6 +135,31 @@ Test(config, full_file_sets_every_field, .fini = t_free)
 	cr_assert_eq(v->reg_key, SIPLB_REGKEY_CALLID);
 	cr_assert_eq(v->n_backends, 0, "an empty backends list is allowed");
 	cr_assert_null(v->backends);
+
+	cr_assert_eq(t_cfg.vips[0].tls_port, 5081);
+	cr_assert_eq(t_cfg.vips[1].tls_port, 5061);
+	cr_assert_str_eq(t_cfg.tls.cert, "/etc/siplb/chain.pem");
+	cr_assert_str_eq(t_cfg.tls.key, "/etc/siplb/key.pem");
+	cr_assert_str_eq(t_cfg.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	cr_assert_str_eq(t_cfg.tls.ciphersuites,
+			 "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	cr_assert_eq(t_cfg.tls.min_version, 0x0304);
+	cr_assert_str_eq(t_cfg.tls.client_ca, "/etc/siplb/clients-ca.pem");
+	cr_assert_eq(t_cfg.tls.verify, SIPLB_TLS_VERIFY_REQUIRE);
+	cr_assert_eq(t_cfg.tls.handshake_ms, 2500);
+	cr_assert_eq(t_cfg.tls.n_sni, 1);
+	cr_assert_str_eq(t_cfg.tls.sni[0].name, "sip.example.com");
+	cr_assert_str_eq(t_cfg.tls.sni[0].cert, "/etc/siplb/sip.pem");
+	cr_assert_str_eq(t_cfg.tls.sni[0].key, "/etc/siplb/sip.key");
+	cr_assert(t_cfg.streams.have_flow_key);
+	cr_assert_eq(t_cfg.streams.flow_key[0], 0);
+	cr_assert_eq(t_cfg.streams.flow_key[31], 0x1f);
+	cr_assert_eq(t_cfg.streams.relay_port, 5070);
+	cr_assert_eq(t_cfg.streams.max_conns, 500);
+	cr_assert_eq(t_cfg.streams.max_header, 8192);
+	cr_assert_eq(t_cfg.streams.max_body, 4096);
+	cr_assert_eq(t_cfg.streams.idle_s, 120);
+	cr_assert_eq(t_cfg.streams.msg_timeout_ms, 3000);
 }
 
 Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
@@ -408,4 +433,52 @@ Test(config, rejects_unknown_attach_mode, .fini = t_free)
 Test(config, rejects_second_yaml_document, .fini = t_free)
 {
 	t_bad("bad-two-docs.yaml", 3, NULL, "second YAML document");
+}
+
+Test(config, stream_settings_have_documented_defaults, .fini = t_free)
+{
+	t_load_ok(T_DIR "minimal.yaml");
+	cr_assert_eq(t_cfg.vips[0].tls_port, 5061);
+	cr_assert_null(t_cfg.tls.cert);
+	cr_assert_eq(t_cfg.tls.min_version, 0x0303);
+	cr_assert_eq(t_cfg.tls.verify, SIPLB_TLS_VERIFY_NONE);
+	cr_assert_eq(t_cfg.tls.handshake_ms, 5000);
+	cr_assert_not(t_cfg.streams.have_flow_key);
+	cr_assert_eq(t_cfg.streams.relay_port, 5060);
+	cr_assert_eq(t_cfg.streams.max_conns, 10000);
+	cr_assert_eq(t_cfg.streams.max_header, 16384);
+	cr_assert_eq(t_cfg.streams.max_body, 65536);
+	cr_assert_eq(t_cfg.streams.idle_s, 600);
+	cr_assert_eq(t_cfg.streams.msg_timeout_ms, 10000);
+}
+
+Test(config, rejects_tls_vip_without_certificate, .fini = t_free)
+{
+	t_bad("bad-tls-nocert.yaml", 4, "tls.certificate", "vips[0] takes tls");
+}
+
+Test(config, rejects_tcp_vip_without_flow_token_key, .fini = t_free)
+{
+	t_bad("bad-no-flowkey.yaml", 4, "streams.flow_token_key", "missing");
+}
+
+Test(config, rejects_flow_token_key_of_wrong_length, .fini = t_free)
+{
+	t_bad("bad-flowkey.yaml", 10, "streams.flow_token_key", "expected 64 hex digits");
+}
+
+Test(config, rejects_verify_client_without_client_ca, .fini = t_free)
+{
+	t_bad("bad-verify-noca.yaml", 4, "tls.client_ca", "verify_client require");
+}
+
+Test(config, rejects_unknown_tls_version_and_relative_path, .fini = t_free)
+{
+	t_bad("bad-tls-version.yaml", 6, "tls.min_version", "'1.1' is not one of 1.2 or 1.3");
+	t_bad("bad-tls-relpath.yaml", 4, "tls.key", "not an absolute path");
+}
+
+Test(config, rejects_tls_port_equal_to_tcp_port, .fini = t_free)
+{
+	t_bad("bad-tls-port.yaml", 5, "vips[0].tls_port", "also the VIP's TCP port");
 }
