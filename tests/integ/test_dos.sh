@@ -142,8 +142,11 @@ wait "$FLOOD" || fail "the flood sender failed"
 sleep 0.5
 passed=$(at_backends flood)
 dropped=$(($(drops rate_dialog_creating) - r0))
-# 4 s at 1000/s: the burst and about 100/s pass until the auto-ban after 2 s over budget
-[ "$passed" -ge 100 ] && [ "$passed" -le 700 ] || fail "$passed of 4000 over-budget INVITEs passed"
+# 4 s at 1000/s: the burst and 100/s pass until the auto-ban after 2 s over budget; each CPU
+# keeps its own bucket and the sender may move between CPUs: at most CPUs x (100 + 4 x 100)
+max_pass=$(($(nproc) * 500))
+[ "$passed" -ge 100 ] && [ "$passed" -le "$max_pass" ] ||
+	fail "$passed of 4000 over-budget INVITEs passed, want 100..$max_pass"
 assert_ge "$dropped" 1000 "rate_dialog_creating drops"
 ok "rate limit: $passed of 4000 INVITEs at 1000/s passed, $dropped dropped over budget; IPv6 300 of 300"
 
