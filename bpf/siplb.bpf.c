@@ -84,6 +84,55 @@ struct pkt_meta {
 	__u8 family;
 };
 
+/* Backend id in slot h of the VIP's table generation gen, or SIPLB_NO_BACKEND. */
+static __always_inline __u32 maglev_pick(const struct vip_info *vi,
+					 const struct siplb_config *cfg,
+					 __u32 gen, __u32 slot)
+{
+	__u32 idx = siplb_maglev_index(vi->vip_id, gen & (SIPLB_MAGLEV_GENS - 1),
+				       cfg->maglev_size, slot);
+	__u32 *id = bpf_map_lookup_elem(&maglev, &idx);
+
+	return id ? *id : SIPLB_NO_BACKEND;
+}
+
+/* Is backend id one of this VIP's and not down? */
+static __always_inline bool usable(const struct vip_info *vi, __u32 id)
+{
+	struct backend *be = bpf_map_lookup_elem(&backends, &id);
+
+	return be && be->family && be->vip_id == vi->vip_id &&
+	       be->state != SIPLB_BE_DOWN;
+}
+
+/*
+ * An in-dialog request that no affinity entry places (another instance saw
+ * its dialog begin, or this one lost the entry): the oldest generation still
+ * within the dialog window whose pick is not down, so a dialog that began
+ * before a drain or scale-up stays where it began. The live generation last.
+ * Every instance computes the same function of the key, the generations and
+ * the backend states. Rule and limits: docs/architecture.md.
+ */
+static __always_inline __u32 pick_in_dialog(const struct vip_info *vi,
+					    const struct siplb_config *cfg,
+					    __u32 slot, __u32 now)
+{
+	__u32 i, g, id, live = vi->gen & (SIPLB_MAGLEV_GENS - 1);
+
+	for (i = 1; i < SIPLB_MAGLEV_GENS; i++) {
+		g = (live + i) & (SIPLB_MAGLEV_GENS - 1);
+		/* an empty generation, or one whose window has passed */
+		if (vi->gen_until[g] <= now)
+			continue;
+		id = maglev_pick(vi, cfg, g, slot);
+		if (id != SIPLB_NO_BACKEND && usable(vi, id)) {
+			count(&event_stats, SIPLB_EV_IN_DIALOG_GEN);
+			return id;
+		}
+	}
+	return maglev_pick(vi, cfg, live, slot);
+}
+
 /*
  * Choose the backend for a SIP message of a VIP. Returns the backend id, or
  * SIPLB_NO_BACKEND with *verdict set to the XDP action already counted.
@@ -95,8 +144,9 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
 	struct affinity *aff, fresh;
 	struct backend *be;
-	__u32 id, idx, now;
+	__u32 id, now, slot;
 	__u64 h, akey;
+	int tag;
 
 	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
 		struct sip_aor a;
@@ -133,23 +183,23 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 
 	if (!vi->up || !cfg->maglev_size)
 		return SIPLB_NO_BACKEND;
-	idx = siplb_maglev_index(vi->vip_id, vi->gen & (SIPLB_MAGLEV_GENS - 1),
-				 cfg->maglev_size, h % cfg->maglev_size);
-	{
-		__u32 *slot = bpf_map_lookup_elem(&maglev, &idx);
-
-		if (!slot)
-			return SIPLB_NO_BACKEND;
-		id = *slot;
-	}
+	slot = h % cfg->maglev_size;
+	/* Only now, with no affinity: is there a To tag? */
+	tag = m->to_len ? sip_to_tag(ctx, off, m) : 0;
+	if (tag && m->kind == SIP_KIND_REQUEST)
+		id = pick_in_dialog(vi, cfg, slot, now);
+	else
+		id = maglev_pick(vi, cfg, vi->gen, slot);
 	be = bpf_map_lookup_elem(&backends, &id);
 	if (!be || be->state == SIPLB_BE_DOWN)
 		return SIPLB_NO_BACKEND;
 	count(&event_stats, SIPLB_EV_MAGLEV_PICK);
 
-	/* A request opens or continues a dialog: remember where it went. A
-	 * response for an unknown dialog only follows the table. */
-	if (m->kind == SIP_KIND_REQUEST || aff) {
+	/* A request opens or continues a dialog, and the first response with
+	 * a To tag that this instance sees is from a dialog beginning now (the
+	 * callee's side often reaches another instance than the caller's):
+	 * remember where it went. Other responses only follow the table. */
+	if (m->kind == SIP_KIND_REQUEST || aff || tag) {
 		fresh.backend = id;
 		fresh.seen = now;
 		bpf_map_update_elem(&affinity, &akey, &fresh, BPF_ANY);

@@ -247,7 +247,9 @@ int sd_vip_sync(struct siplbd *d, __u32 vip)
 	}
 	fp = table_fingerprint(table, size, n);
 	if (fp != v->fingerprint || v->up != n) {
-		err = lb_maglev_publish(&d->maps, &v->key, table, size, n);
+		err = lb_maglev_publish_window(&d->maps, &v->key, table, size, n,
+					       (__u32)(sd_now_ms() * 1000000ULL >> 30),
+					       sd_window_units(d->cfg.dialog_window));
 		if (err) {
 			log_err("VIP %s: cannot publish its Maglev table: %s", v->name,
 				strerror(-err));
@@ -335,6 +337,12 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	memset(v, 0, sizeof(*v));
 }
 
+/* Seconds to 2^30 ns units, rounded up so nothing expires early. */
+__u32 sd_window_units(__u32 seconds)
+{
+	return (__u32)(((__u64)seconds * 1000000000ULL + (1ULL << 30) - 1) >> 30);
+}
+
 static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 {
 	struct siplb_config c = {
@@ -343,7 +351,7 @@ static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 		.src4 = cfg->src4.addr[0],
 		.mtu = cfg->mtu,
 		/* seconds to 2^30 ns units, rounded up so an entry never expires early */
-		.idle_units = (__u32)(((__u64)cfg->aff_idle * 1000000000ULL + (1ULL << 30) - 1) >> 30),
+		.idle_units = sd_window_units(cfg->aff_idle),
 		.maglev_size = cfg->maglev_size,
 	};
 

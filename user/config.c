@@ -494,7 +494,7 @@ static int health_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 /* --- affinity ------------------------------------------------------------ */
 
-static const char *const aff_keys[] = { "capacity", "idle_timeout" };
+static const char *const aff_keys[] = { "capacity", "idle_timeout", "dialog_window" };
 
 static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		   const char *path, void *obj)
@@ -503,6 +503,8 @@ static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 	if (idx == 0)
 		return get_u32(c, v, path, 1024, 1u << 28, &cfg->aff_capacity);
+	if (idx == 2)
+		return get_u32(c, v, path, 0, 7 * 86400, &cfg->dialog_window);
 	return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
 }
 
@@ -837,7 +839,7 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 				       cfg->maglev_size);
 		return err;
 	case K_AFFINITY:
-		return map_walk(c, v, path, aff_keys, 2, aff_key, cfg);
+		return map_walk(c, v, path, aff_keys, 3, aff_key, cfg);
 	case K_HEALTH:
 		c->timeout_node = NULL;
 		c->interval_node = NULL;
@@ -886,6 +888,7 @@ static void set_defaults(struct siplb_cfg *cfg)
 	cfg->maglev_size = SIPLB_CFG_MAGLEV_SIZE;
 	cfg->aff_capacity = SIPLB_CFG_AFF_CAPACITY;
 	cfg->aff_idle = SIPLB_CFG_AFF_IDLE;
+	cfg->dialog_window = SIPLB_CFG_DIALOG_WINDOW;
 	cfg->health.interval_ms = SIPLB_CFG_HC_INTERVAL;
 	cfg->health.timeout_ms = SIPLB_CFG_HC_TIMEOUT;
 	cfg->health.fall = SIPLB_CFG_HC_FALL;

@@ -13,6 +13,7 @@
 #define SIPLB_CFG_MAGLEV_SIZE	65537
 #define SIPLB_CFG_AFF_CAPACITY	1048576
 #define SIPLB_CFG_AFF_IDLE	1800	/* seconds */
+#define SIPLB_CFG_DIALOG_WINDOW	3600	/* seconds */
 #define SIPLB_CFG_HC_INTERVAL	1000	/* ms */
 #define SIPLB_CFG_HC_TIMEOUT	500	/* ms */
 #define SIPLB_CFG_HC_FALL	3
@@ -100,6 +101,7 @@ struct siplb_cfg {
 	__u32 maglev_size;		/* prime */
 	__u32 aff_capacity;		/* affinity map entries */
 	__u32 aff_idle;			/* seconds; 0 = never expire */
+	__u32 dialog_window;		/* seconds earlier Maglev generations steer in-dialog requests */
 	struct siplb_cfg_health health;
 	enum siplb_all_down all_down;
 	char *metrics;			/* "ADDR:PORT" as written */

@@ -118,6 +118,8 @@ void sd_bpf_close(struct siplbd *d);
 int sd_adopt_maps(struct siplbd *d);
 int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size_t len);
 int sd_vip_sync(struct siplbd *d, __u32 vip);
+/* Seconds to the maps' 2^30 ns time units, rounded up. */
+__u32 sd_window_units(__u32 seconds);
 struct sd_backend *sd_backend_find(struct siplbd *d, const char *what, char *err,
 				   size_t errlen);
 int sd_backend_add(struct siplbd *d, __u32 vip, const struct siplb_cfg_addr *addr,
