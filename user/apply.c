@@ -334,6 +334,8 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	k0.port = 0;
 	if (!shared)
 		bpf_map_delete_elem(d->maps.vips, &k0);
+	if (v->announced && !shared)
+		sd_announce_route(d, &v->key, false, "VIP removed");
 	memset(v, 0, sizeof(*v));
 }
 

@@ -508,6 +508,20 @@ static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 	return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
 }
 
+/* --- announce ------------------------------------------------------------ */
+
+static const char *const announce_keys[] = { "table" };
+
+static int announce_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+			const char *path, void *obj)
+{
+	struct siplb_cfg *cfg = obj;
+
+	(void)idx;
+	/* 0, 253 (default), 254 (main) and 255 (local) route real traffic */
+	return get_u32(c, v, path, 1, 252, &cfg->announce_table);
+}
+
 /* --- vips and backends --------------------------------------------------- */
 
 static const char *const mode_names[] = { "ipip", "l2" };
@@ -752,7 +766,7 @@ static int load_vips(struct cfg_ctx *c, yaml_node_t *n, const char *path)
 enum top_key {
 	K_INSTANCE, K_INTERFACES, K_HASH_KEY, K_MAGLEV_SIZE, K_AFFINITY,
 	K_HEALTH, K_ALL_DOWN, K_METRICS, K_CONTROL, K_LOG_LEVEL, K_SRC4,
-	K_SRC6, K_MTU, K_VIPS, K__MAX,
+	K_SRC6, K_MTU, K_VIPS, K_ANNOUNCE, K__MAX,
 };
 
 static const char *const top_keys[K__MAX] = {
@@ -763,6 +777,7 @@ static const char *const top_keys[K__MAX] = {
 	[K_CONTROL] = "control",	[K_LOG_LEVEL] = "log_level",
 	[K_SRC4] = "src4",		[K_SRC6] = "src6",
 	[K_MTU] = "mtu",		[K_VIPS] = "vips",
+	[K_ANNOUNCE] = "announce",
 };
 
 static const char *const all_down_names[] = { "closed", "open" };
@@ -840,6 +855,8 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return err;
 	case K_AFFINITY:
 		return map_walk(c, v, path, aff_keys, 3, aff_key, cfg);
+	case K_ANNOUNCE:
+		return map_walk(c, v, path, announce_keys, 1, announce_key, cfg);
 	case K_HEALTH:
 		c->timeout_node = NULL;
 		c->interval_node = NULL;

@@ -102,6 +102,7 @@ struct siplb_cfg {
 	__u32 aff_capacity;		/* affinity map entries */
 	__u32 aff_idle;			/* seconds; 0 = never expire */
 	__u32 dialog_window;		/* seconds earlier Maglev generations steer in-dialog requests */
+	__u32 announce_table;		/* routing table for the VIP routes BGP announces; 0 = none */
 	struct siplb_cfg_health health;
 	enum siplb_all_down all_down;
 	char *metrics;			/* "ADDR:PORT" as written */

@@ -54,6 +54,7 @@ struct sd_vip {
 	__u64 fingerprint;		/* of the live table: equal on every instance */
 	__u64 rebuilds;
 	unsigned int line;
+	bool announced;			/* its address's route is in announce.table */
 };
 
 struct sd_iface {
@@ -96,6 +97,7 @@ struct siplbd {
 	__u64 link_events, neigh_updates;
 	__u64 last_nh_refresh_ms;
 	bool stop;
+	bool keep_routes;		/* stopping for a restart (SIGUSR1): routes stay */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC. */
@@ -127,6 +129,11 @@ int sd_backend_add(struct siplbd *d, __u32 vip, const struct siplb_cfg_addr *add
 void sd_backend_remove(struct siplbd *d, struct sd_backend *b);
 int sd_vip_find(struct siplbd *d, const char *what);
 __u32 sd_backend_id(const struct siplbd *d, const struct sd_backend *b);
+
+/* announce.c: VIP routes for BGP (announce.table). */
+void sd_announce_sync(struct siplbd *d, bool stopping);
+int sd_announce_route(struct siplbd *d, const struct vip_key *k, bool add, const char *why);
+int sd_announce_withdraw_cfg(const struct siplb_cfg *cfg);
 
 /* nexthops.c: next-hop MACs from netlink into the nexthops map. */
 void sd_nexthop_refresh(struct siplbd *d, struct sd_backend *b);

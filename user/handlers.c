@@ -150,6 +150,7 @@ static int h_status(void *arg, struct json_object *req, struct json_object *r, c
 		snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v->fingerprint);
 		ADD(o, "table_fingerprint", JSTR(buf));
 		ADD(o, "table_rebuilds", JINT(v->rebuilds));
+		ADD(o, "announced", json_object_new_boolean(v->announced));
 		json_object_array_add(vips, o);
 	}
 	free(per);
@@ -157,6 +158,8 @@ static int h_status(void *arg, struct json_object *req, struct json_object *r, c
 	ADD(r, "affinity_entries", JINT(total));
 	ADD(r, "affinity_capacity", JINT(d->cfg.aff_capacity));
 	ADD(r, "maglev_rebuilds", JINT(d->maglev_rebuilds));
+	ADD(r, "dialog_window_s", JINT(d->cfg.dialog_window));
+	ADD(r, "announce_table", JINT(d->cfg.announce_table));
 	ADD(r, "reloads", JINT(d->reloads));
 	ADD(r, "reload_failures", JINT(d->reload_failures));
 	ADD(r, "last_reload_error",
