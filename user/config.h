@@ -13,7 +13,7 @@
 #define SIPLB_CFG_MAGLEV_SIZE	65537
 #define SIPLB_CFG_AFF_CAPACITY	1048576
 #define SIPLB_CFG_AFF_IDLE	1800	/* seconds */
-#define SIPLB_CFG_DIALOG_WINDOW	3600	/* seconds */
+#define SIPLB_CFG_DIALOG_WINDOW	300	/* seconds: about the typical call length */
 #define SIPLB_CFG_HC_INTERVAL	1000	/* ms */
 #define SIPLB_CFG_HC_TIMEOUT	500	/* ms */
 #define SIPLB_CFG_HC_FALL	3

@@ -149,7 +149,7 @@ Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
 	cr_assert_eq(t_cfg.maglev_size, 65537);
 	cr_assert_eq(t_cfg.aff_capacity, 1048576);
 	cr_assert_eq(t_cfg.aff_idle, 1800);
-	cr_assert_eq(t_cfg.dialog_window, 3600);
+	cr_assert_eq(t_cfg.dialog_window, 300);
 	cr_assert_eq(t_cfg.announce_table, 0);
 	cr_assert_eq(t_cfg.health.interval_ms, 1000);
 	cr_assert_eq(t_cfg.health.timeout_ms, 500);
