@@ -35,6 +35,8 @@ struct sd_backend {
 	char ident[SD_NAME_MAX];	/* Maglev identity: the name, else "addr:port" */
 	__u8 state;			/* what the backends map says (enum siplb_backend_state) */
 	struct health_state hc;
+	__u64 hc_slot;			/* wall-clock probe slot of the last probe */
+	__u32 hc_hash;			/* of ident: its probes' phase in the interval; 0 = not yet */
 	struct siplb_cfg_addr hc_src;	/* our address towards it (Via sent-by) */
 	__u16 hc_src_port;
 	struct nexthop nh;

@@ -19,6 +19,21 @@
 #define JINT(v) json_object_new_int64((int64_t)(v))
 #define JSTR(v) json_object_new_string(v)
 
+
+/* Earlier Maglev generations of a VIP still steering in-dialog requests. */
+static int earlier_generations(const struct siplbd *d, const struct sd_vip *v)
+{
+	__u32 now = (__u32)(sd_now_ms() * 1000000ULL >> 30);
+	struct vip_info vi;
+	int g, n = 0;
+
+	if (lb_vip_get(&d->maps, &v->key, &vi))
+		return 0;
+	for (g = 0; g < SIPLB_MAGLEV_GENS; g++)
+		if (vi.gen_until[g] != SIPLB_GEN_LIVE && vi.gen_until[g] > now)
+			n++;
+	return n;
+}
 static const char *req_str(struct json_object *req, const char *k)
 {
 	struct json_object *v;
@@ -151,6 +166,7 @@ static int h_status(void *arg, struct json_object *req, struct json_object *r, c
 		ADD(o, "table_fingerprint", JSTR(buf));
 		ADD(o, "table_rebuilds", JINT(v->rebuilds));
 		ADD(o, "announced", json_object_new_boolean(v->announced));
+		ADD(o, "earlier_generations", JINT(earlier_generations(d, v)));
 		json_object_array_add(vips, o);
 	}
 	free(per);

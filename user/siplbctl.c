@@ -49,8 +49,10 @@ static int cmd_explain(int argc, char **argv);
 static const struct cmd cmds[] = {
 	{ "status", "",
 	  "Show the daemon: version, uptime, config file, interfaces and their\n"
-	  "\t\tXDP mode, each VIP with its backends up and Maglev table\n"
-	  "\t\tfingerprint, dialogs in the affinity map, reloads.",
+	  "\t\tXDP mode, each VIP with its backends up, Maglev table\n"
+	  "\t\tfingerprint (equal on instances that agree), earlier table\n"
+	  "\t\tgenerations still steering in-dialog requests, whether its\n"
+	  "\t\troute is announced (BGP), dialogs in the affinity map, reloads.",
 	  cmd_status },
 	{ "backends", "[VIP]",
 	  "List the backends (of one VIP): address, weight, state, health with\n"
@@ -651,6 +653,8 @@ static void show_status(struct json_object *r)
 	tbl_cell(&t, "KEY");
 	tbl_cell(&t, "UP/ALL");
 	tbl_cell(&t, "TABLE");
+	tbl_cell(&t, "OLDER");
+	tbl_cell(&t, "BGP");
 	for (i = 0; i < jlen(vips); i++) {
 		struct json_object *o = json_object_array_get_idx(vips, i);
 		struct json_object *tr = jget(o, "transports");
@@ -670,6 +674,9 @@ static void show_status(struct json_object *r)
 		tbl_cell(&t, "%s", jstr(o, "register_key", "-"));
 		tbl_cell(&t, "%s/%s", fnum(o, "backends_up"), fnum(o, "backends_total"));
 		tbl_cell(&t, "%s", jstr(o, "table_fingerprint", "-"));
+		tbl_cell(&t, "%s", fnum(o, "earlier_generations"));
+		tbl_cell(&t, "%s", json_object_get_boolean(jget(o, "announced")) ?
+			 "announced" : "-");
 	}
 	tbl_print(&t, "");
 }
