@@ -29,6 +29,38 @@ __u64 sd_now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+__u64 sd_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sd_drain_due(struct siplbd *d)
+{
+	__u64 now = 0;
+	__u32 id;
+
+	for (id = 0; id < SIPLB_MAX_BACKENDS; id++) {
+		struct sd_backend *b = &d->be[id];
+
+		if (!b->used || !b->drain_at_ms)
+			continue;
+		if (!now)
+			now = sd_realtime_ms();
+		if (now < b->drain_at_ms)
+			continue;
+		b->drain_at_ms = 0;
+		if (b->drain == b->drain_to)
+			continue;
+		b->drain = b->drain_to;
+		log_info("backend %s %s by siplbctl (scheduled)", b->ident,
+			 b->drain ? "draining" : "undrained");
+		sd_vip_sync(d, b->vip);
+	}
+}
+
 const char *sd_addr_str(const struct siplb_cfg_addr *a, char *buf, size_t len)
 {
 	if (!a->family || !inet_ntop(a->family, a->addr, buf, len))

@@ -29,6 +29,8 @@ struct sd_backend {
 	__u16 port;			/* where health probes go; DSR keeps the VIP port */
 	__u16 weight;
 	bool drain;			/* operator's choice: config state drain or siplbctl drain */
+	__u64 drain_at_ms;		/* siplbctl drain/undrain --at: when (wall clock); 0 = none */
+	bool drain_to;			/* ... to what */
 	bool runtime;			/* added by siplbctl, not in the file */
 	bool adopted;			/* found in pinned maps at start, not yet matched */
 	char name[SD_NAME_MAX];		/* configured name, or "" */
@@ -104,6 +106,10 @@ struct siplbd {
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 __u64 sd_now_ms(void);
+/* Milliseconds of CLOCK_REALTIME (since the epoch). */
+__u64 sd_realtime_ms(void);
+/* Apply the drains and undrains scheduled with --at whose time has come. */
+void sd_drain_due(struct siplbd *d);
 /* "198.18.0.11" or "2001:db8::11"; "[v6]:port" with a port. */
 const char *sd_addr_str(const struct siplb_cfg_addr *a, char *buf, size_t len);
 const char *sd_addr_port_str(const struct siplb_cfg_addr *a, __u16 port, char *buf,

@@ -347,8 +347,24 @@ static int set_drain(struct siplbd *d, struct json_object *req, struct json_obje
 {
 	struct sd_backend *b = req_backend(d, req, err, errlen);
 
+	struct json_object *at;
+
 	if (!b)
 		return -ENOENT;
+	if (json_object_object_get_ex(req, "at_ms", &at)) {
+		__u64 when = (__u64)json_object_get_int64(at);
+
+		if (when > sd_realtime_ms()) {
+			b->drain_at_ms = when;
+			b->drain_to = drain;
+			log_info("backend %s: %s at %llu ms (wall clock)", b->ident,
+				 drain ? "draining" : "undraining", (unsigned long long)when);
+			ADD(r, "id", JINT(sd_backend_id(d, b)));
+			ADD(r, "state", JSTR("scheduled"));
+			return 0;
+		}
+	}
+	b->drain_at_ms = 0;
 	if (b->drain != drain) {
 		b->drain = drain;
 		log_info("backend %s %s by siplbctl", b->ident, drain ? "draining" : "undrained");

@@ -123,14 +123,6 @@ static void transition(struct siplbd *d, struct sd_backend *b, const char *reaso
 	sd_vip_sync(d, b->vip);
 }
 
-static __u64 realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Probes go out at the same wall-clock instants on every instance: slots of
  * interval_ms, offset per backend by a hash of its identity (so the probes
@@ -151,7 +143,7 @@ static bool probe_due(struct siplbd *d, struct sd_backend *b, __u64 now_ms, __u6
 			b->hc_hash = (b->hc_hash ^ (__u8)*p) * 16777619u;
 		b->hc_hash |= 1;
 	}
-	*slot = (realtime_ms() + b->hc_hash % ivl) / ivl;
+	*slot = (sd_realtime_ms() + b->hc_hash % ivl) / ivl;
 	if (b->hc.pending)
 		return false;
 	if (!b->hc.ever_sent || *slot > b->hc_slot)

@@ -65,11 +65,13 @@ static const struct cmd cmds[] = {
 	{ "remove", "BACKEND",
 	  "Remove a backend. BACKEND is its name, address, address:port or id.",
 	  cmd_remove },
-	{ "drain", "BACKEND",
-	  "Send no new dialogs to a backend; its existing dialogs stay on it.",
+	{ "drain", "BACKEND [--at MS]",
+	  "Send no new dialogs to a backend; its existing dialogs stay on it.\n"
+	  "\t\t--at MS: at that wall-clock time (ms since the epoch), so that\n"
+	  "\t\tinstances behind one ECMP route change their tables together.",
 	  cmd_remove },
-	{ "undrain", "BACKEND",
-	  "Give a drained backend new dialogs again.",
+	{ "undrain", "BACKEND [--at MS]",
+	  "Give a drained backend new dialogs again (--at as for drain).",
 	  cmd_remove },
 	{ "weight", "BACKEND N",
 	  "Set a backend's weight (its share of new dialogs).",
@@ -893,17 +895,31 @@ static int cmd_add(int argc, char **argv)
 	return run_simple(req, show_added);
 }
 
-/* remove, drain and undrain: one BACKEND argument. */
+/* remove, drain and undrain: one BACKEND argument; drain and undrain take --at MS. */
 static int cmd_remove(int argc, char **argv)
 {
+	static const struct option opts[] = { COMMON_LONGOPTS,
+		{ "at", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
 	const char *verb = !strcmp(argv[0], "remove") ? "removed" :
 			   !strcmp(argv[0], "drain") ? "draining" : "undrained";
 	struct json_object *req;
+	unsigned long at = 0;
+	int opt;
 
-	if (common_args(argc, argv) || argc - optind != 1)
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (opt == 'a' && strcmp(argv[0], "remove") &&
+		    !parse_uint(optarg, ~0UL, &at) && at)
+			continue;
+		if (opt == 'a' || !common_opt(opt))
+			return bad_usage(argv[0]);
+	}
+	if (argc - optind != 1)
 		return bad_usage(argv[0]);
 	req = new_req(argv[0]);
 	json_object_object_add(req, "backend", json_object_new_string(argv[optind]));
+	if (at)
+		json_object_object_add(req, "at_ms", json_object_new_int64((int64_t)at));
 	snprintf(done_msg, sizeof(done_msg), "%s backend %s", verb, argv[optind]);
 	return run_simple(req, show_done);
 }

@@ -120,6 +120,7 @@ static void on_tick(struct siplbd *d)
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_dbg("timer: %s", strerror(errno));
 	sd_health_tick(d, now);
+	sd_drain_due(d);
 	sd_announce_sync(d, false);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
 		sd_nexthop_refresh_all(d);

@@ -128,8 +128,18 @@ sb_wait 10 eb_all_up 1 5 || fail "instance 1: be3 not up"
 sb_wait 10 eb_all_up 2 5 || fail "instance 2: be3 not up"
 assert_eq "$(fp 2)" "$(fp 1)" "fingerprints after the scale-up"
 sleep 3
-both eb_ctl {} drain be1 || fail "siplbctl drain be1"
-sleep 0.2	# what the backends log from here on was steered after the drain
+# at one wall-clock instant on both instances (--at): they agree to the 20 ms tick
+at=$(($(date +%s%3N) + 500))
+for i in 1 2; do
+	out=$(eb_ctl "$i" --json drain be1 --at "$at") || fail "instance $i: siplbctl drain be1 --at: $out"
+	assert_eq "$(jq -r .state <<<"$out")" scheduled "instance $i: drain scheduled"
+done
+sb_wait 5 sh -c "[ \$(date +%s%3N) -gt $((at + 200)) ]"
+for i in 1 2; do
+	assert_eq "$(eb_ctl "$i" --json backends | jq -r '.backends[] | select(.name == "be1") | .state')" \
+		draining "instance $i: be1's state after the scheduled drain"
+done
+# what the backends log from here on was steered after the drain
 sb_kam_mark drain
 assert_eq "$(fp 2)" "$(fp 1)" "fingerprints after the drain"
 drained_at=$SECONDS
