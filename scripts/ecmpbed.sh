@@ -196,6 +196,7 @@ eb_siplbd_start() {
 	fi
 	tb_bg "$node" "siplbd$i.log" "$TB_BUILD/siplbd" -c "$cfg" --pin-root "$fs"
 	EB_SIPLBD_PID[i]=$TB_PID
+	# shellcheck disable=SC2034 # sipbed.sh's, for sb_siplbd_stop
 	[ "$i" = 1 ] && SB_SIPLBD_PID=$TB_PID
 	sb_wait 10 eb_ctl "$i" status || { eb_log "siplbd $i does not answer"; tail -n 20 "$TB_STATE/siplbd$i.log" >&2; return 1; }
 	sb_wait 15 eb_all_up "$i" $((2 * $(sb_bes | wc -w))) || {
