@@ -544,7 +544,7 @@ static int h_explain(void *arg, struct json_object *req, struct json_object *r, 
 	int n, vip = -1;
 	__u32 j, bid = SIPLB_NO_BACKEND;
 	__u64 h, akey;
-	char buf[160];
+	char buf[320];
 	const char *why;
 
 	if (!hex || !dst || !req_int(req, "dport", &dport)) {
@@ -611,16 +611,42 @@ static int h_explain(void *arg, struct json_object *req, struct json_object *r, 
 		struct vip_info vi;
 		__u32 idx, slot = (__u32)(h % d->cfg.maglev_size), val;
 
+		int g_used = -1;
+
 		if (!lb_vip_get(&d->maps, &d->vips[vip].key, &vi) && vi.up) {
-			idx = siplb_maglev_index((__u32)vip, vi.gen & (SIPLB_MAGLEV_GENS - 1),
-						 d->cfg.maglev_size, slot);
-			if (!bpf_map_lookup_elem(d->maps.maglev, &idx, &val))
+			__u32 live = vi.gen & (SIPLB_MAGLEV_GENS - 1), i, g, now;
+
+			/* the XDP program's rule for in-dialog requests (steer()) */
+			now = (__u32)(sd_now_ms() * 1000000ULL >> 30);
+			for (i = 1; info.to_tag && info.msg.kind == SIP_KIND_REQUEST &&
+				    i < SIPLB_MAGLEV_GENS; i++) {
+				g = (live + i) & (SIPLB_MAGLEV_GENS - 1);
+				if (vi.gen_until[g] <= now)
+					continue;
+				idx = siplb_maglev_index((__u32)vip, g, d->cfg.maglev_size, slot);
+				if (!bpf_map_lookup_elem(d->maps.maglev, &idx, &val) &&
+				    val < SIPLB_MAX_BACKENDS && d->be[val].used &&
+				    d->be[val].vip == (__u32)vip &&
+				    d->be[val].state != SIPLB_BE_DOWN) {
+					bid = val;
+					g_used = (int)((live + SIPLB_MAGLEV_GENS - g) %
+						       SIPLB_MAGLEV_GENS);
+					break;
+				}
+			}
+			idx = siplb_maglev_index((__u32)vip, live, d->cfg.maglev_size, slot);
+			if (g_used < 0 && !bpf_map_lookup_elem(d->maps.maglev, &idx, &val))
 				bid = val;
 		}
-		snprintf(buf, sizeof(buf), "%s; Maglev pick, slot %u of %u",
-			 key == &info.to_aor ?
-			 "no affinity entry for this AOR" : "no affinity entry for this dialog",
-			 slot, d->cfg.maglev_size);
+		if (g_used > 0)
+			snprintf(buf, sizeof(buf),
+				 "no affinity entry for this in-dialog request (To tag); Maglev pick, slot %u of %u, of the table %d generation%s before the live one (the oldest in the dialog window whose pick is not down)",
+				 slot, d->cfg.maglev_size, g_used, g_used == 1 ? "" : "s");
+		else
+			snprintf(buf, sizeof(buf), "%s; Maglev pick, slot %u of %u",
+				 key == &info.to_aor ?
+				 "no affinity entry for this AOR" : "no affinity entry for this dialog",
+				 slot, d->cfg.maglev_size);
 		why = buf;
 		if (bid == SIPLB_NO_BACKEND || bid >= SIPLB_MAX_BACKENDS || !d->be[bid].used) {
 			ADD(r, "path", JSTR("drop"));

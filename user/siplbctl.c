@@ -228,6 +228,7 @@ static int cmd_parse(int argc, char **argv)
 	print_str("via sent-by", &info.via_sent_by);
 	print_str("via branch", &info.via_branch);
 	print_str("to aor", &info.to_aor);
+	printf("%-12s %s\n", "to tag", info.to_tag ? "yes (in-dialog)" : "no");
 	printf("%-12s %s%s%s\n", "path", info.path, info.reason ? ": " : "",
 	       info.reason ? info.reason : "");
 	if (kp && info.call_id.set)
@@ -646,7 +647,7 @@ static void show_status(struct json_object *r)
 		printf("no VIPs configured\n");
 		return;
 	}
-	t = (struct table){ .ncol = 8, .align = "rlllllrl" };
+	t = (struct table){ .ncol = 10, .align = "rlllllrlrl" };
 	tbl_cell(&t, "ID");
 	tbl_cell(&t, "VIP");
 	tbl_cell(&t, "ADDRESS");
