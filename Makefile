@@ -23,7 +23,7 @@ BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
 	-I include -I /usr/include/$(MULTIARCH)
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
 	-I include -I user -I $(BUILD) $(EXTRA_CFLAGS)
-USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl -lmicrohttpd -lsystemd
+USER_LDLIBS := -lbpf -lelf -lz -ljson-c -lpcap -lyaml -lmnl -lmicrohttpd -lsystemd -lssl -lcrypto
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
@@ -43,7 +43,7 @@ TOOLS      := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
 BINS := $(BUILD)/siplbctl $(BUILD)/siplbd $(BUILD)/siplb-decap
 
-.PHONY: all deps test unit asan bpftest integ e2e fuzz bench demo clean install
+.PHONY: all deps test unit asan bpftest integ e2e fuzz fuzz-relay bench demo clean install
 all: $(BPF_OBJS) $(SKELS) $(BINS) $(TOOLS)
 
 deps:
@@ -100,7 +100,15 @@ $(BUILD)/fuzz_parser: tests/fuzz/fuzz_parser.c $(HDRS) | $(BUILD)
 	$(Q)$(CLANG) -g -O1 -I include -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< -o $@
 
+# libFuzzer target for the stream framing and the relay's rewriting (user/).
+RELAY_FUZZ_SRCS := user/framing.c user/siphdr.c user/relay.c user/flowtoken.c
+$(BUILD)/fuzz_relay: tests/fuzz/fuzz_relay.c $(RELAY_FUZZ_SRCS) $(HDRS) | $(BUILD)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -D_GNU_SOURCE -I include -I user -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(RELAY_FUZZ_SRCS) -o $@ -lcrypto
+
 FUZZ_SECONDS ?= 60
+RELAY_FUZZ_SECONDS ?= 20
 
 unit: $(BUILD)/tests/unit $(BINS)
 	$(Q)$(BUILD)/tests/unit --jobs 2
@@ -119,12 +127,19 @@ integ: all
 e2e: all
 	$(Q)BUILD=$(BUILD) TEST_DIR=tests/e2e tests/integ/run.sh
 
-fuzz: $(BUILD)/fuzz_parser
+fuzz: $(BUILD)/fuzz_parser fuzz-relay
 	$(Q)mkdir -p $(BUILD)/fuzz-corpus
 	$(Q)$(BUILD)/fuzz_parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
 		-print_final_stats=1 -artifact_prefix=$(BUILD)/ \
 		$(BUILD)/fuzz-corpus tests/corpus > $(BUILD)/fuzz.log 2>&1; \
 		rc=$$?; tail -n 15 $(BUILD)/fuzz.log; exit $$rc
+
+fuzz-relay: $(BUILD)/fuzz_relay
+	$(Q)mkdir -p $(BUILD)/fuzz-relay-corpus
+	$(Q)$(BUILD)/fuzz_relay -max_total_time=$(RELAY_FUZZ_SECONDS) -max_len=4096 \
+		-print_final_stats=1 -artifact_prefix=$(BUILD)/relay- \
+		$(BUILD)/fuzz-relay-corpus tests/corpus > $(BUILD)/fuzz-relay.log 2>&1; \
+		rc=$$?; tail -n 8 $(BUILD)/fuzz-relay.log; exit $$rc
 
 # make test: install what is missing, build, run every suite.
 test:
@@ -135,7 +150,7 @@ test:
 bench:
 	$(Q)scripts/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/bench_xdp
-	$(Q)scripts/bench.sh
+	$(Q)BUILD=$(BUILD) scripts/bench.sh
 
 demo:
 	$(Q)scripts/deps.sh

@@ -94,4 +94,77 @@ struct {
 	__type(value, struct traffic);
 } backend_stats SEC(".maps");
 
+/* DoS absorption ---------------------------------------------------------- */
+
+#ifndef SIPLB_SOURCES_DEFAULT
+#define SIPLB_SOURCES_DEFAULT 65536	/* sources with a token bucket (LRU) */
+#endif
+#ifndef SIPLB_OFFENDERS_MAX
+#define SIPLB_OFFENDERS_MAX 16384	/* sources over budget tracked for siplbd */
+#endif
+#ifndef SIPLB_BANS_MAX
+#define SIPLB_BANS_MAX 65536		/* prefixes per blocklist */
+#endif
+
+/* VIP id -> rate limits, size limit, flags. All zero: no limits. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIPLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct vip_policy);
+} vip_policy SEC(".maps");
+
+/* VIP id -> scanner signatures (User-Agent substrings). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIPLB_MAX_VIPS);
+	__type(key, __u32);
+	__type(value, struct scanner_sigs);
+} vip_scanners SEC(".maps");
+
+/* (source, VIP) -> token buckets. Per CPU: a CPU updates its own copy without
+ * atomics, and each CPU grants the whole configured rate (a source's packets
+ * stay on one CPU when RSS hashes its address and ports, see operations.md).
+ * LRU: a flood of new sources evicts old buckets, which only refills them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, SIPLB_SOURCES_DEFAULT);
+	__type(key, struct src_key);
+	__type(value, struct src_bucket);
+} src_buckets SEC(".maps");
+
+/* (source, VIP) over budget -> when and how much: read by siplbd for auto-bans and top. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SIPLB_OFFENDERS_MAX);
+	__type(key, struct src_key);
+	__type(value, struct offender);
+} offenders SEC(".maps");
+
+/* Banned IPv4 prefixes -> expiry. Written by siplbd only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SIPLB_BANS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ban_key4);
+	__type(value, struct ban);
+} blocklist4 SEC(".maps");
+
+/* Banned IPv6 prefixes -> expiry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, SIPLB_BANS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ban_key6);
+	__type(value, struct ban);
+} blocklist6 SEC(".maps");
+
+/* This CPU's count of new affinity entries in the current second (aff_new_max). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aff_budget);
+} aff_budget SEC(".maps");
+
 #endif /* SIPLB_LB_MAPS_H */

@@ -15,6 +15,7 @@
 #include "siplb_maps.h"
 #include "lb_maps.h"
 #include "lb_encap.h"
+#include "lb_dos.h"
 
 #ifndef AF_INET
 #define AF_INET 2
@@ -82,6 +83,7 @@ struct pkt_meta {
 	__u32 off;		/* UDP payload offset in the frame */
 	__u32 ip_len;		/* IP packet length (header + payload) */
 	__u8 family;
+	__be32 src[2];		/* IPv4 source in src[0], or the IPv6 source's /64 */
 };
 
 /* Backend id in slot h of the VIP's table generation gen, or SIPLB_NO_BACKEND. */
@@ -115,7 +117,7 @@ static __always_inline bool usable(const struct vip_info *vi, __u32 id)
  */
 static __always_inline __u32 pick_in_dialog(const struct vip_info *vi,
 					    const struct siplb_config *cfg,
-					    __u32 slot, __u32 now)
+					    __u32 slot, __u32 now, bool *older)
 {
 	__u32 i, g, id, live = vi->gen & (SIPLB_MAGLEV_GENS - 1);
 
@@ -127,11 +129,15 @@ static __always_inline __u32 pick_in_dialog(const struct vip_info *vi,
 		id = maglev_pick(vi, cfg, g, slot);
 		if (id != SIPLB_NO_BACKEND && usable(vi, id)) {
 			count(&event_stats, SIPLB_EV_IN_DIALOG_GEN);
+			*older = true;
 			return id;
 		}
 	}
 	return maglev_pick(vi, cfg, live, slot);
 }
+
+/* steer() found a response for no known dialog and the VIP drops those. */
+#define STEER_UNKNOWN 0xfffffffeu
 
 /*
  * Choose the backend for a SIP message of a VIP. Returns the backend id, or
@@ -139,6 +145,9 @@ static __always_inline __u32 pick_in_dialog(const struct vip_info *vi,
  */
 static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi,
 				   const struct siplb_config *cfg,
+				   const struct vip_policy *pol,
+				   __u32 cls, /* enum siplb_class; __MAX: not worked out yet */
+				   int tag, /* To tag: 1, 0, or -1: not looked for yet */
 				   struct sip_msg *m, __u32 off, __u64 *hash)
 {
 	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
@@ -146,7 +155,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	struct backend *be;
 	__u32 id, now, slot;
 	__u64 h, akey;
-	int tag;
+	bool older = false;
 
 	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
 		struct sip_aor a;
@@ -157,7 +166,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 			count(&event_stats, SIPLB_EV_KEY_AOR);
 		}
 	}
-	h = siplb_hash(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
+	h = siplb_hash_inline(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
 	*hash = h;
 	akey = h ^ ((__u64)vi->vip_id * SIPLB_VIP_MIX);
 	now = bpf_ktime_get_coarse_ns() >> 30;
@@ -181,13 +190,17 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		}
 	}
 
+	if (!aff && m->kind == SIP_KIND_RESPONSE &&
+	    (pol->flags & SIPLB_POL_F_DROP_UNKNOWN_RESP))
+		return STEER_UNKNOWN;
 	if (!vi->up || !cfg->maglev_size)
 		return SIPLB_NO_BACKEND;
 	slot = h % cfg->maglev_size;
 	/* Only now, with no affinity: is there a To tag? */
-	tag = m->to_len ? sip_to_tag(ctx, off, m) : 0;
+	if (tag < 0)
+		tag = m->to_len ? sip_to_tag(ctx, off, m) : 0;
 	if (tag && m->kind == SIP_KIND_REQUEST)
-		id = pick_in_dialog(vi, cfg, slot, now);
+		id = pick_in_dialog(vi, cfg, slot, now, &older);
 	else
 		id = maglev_pick(vi, cfg, vi->gen, slot);
 	be = bpf_map_lookup_elem(&backends, &id);
@@ -195,15 +208,32 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		return SIPLB_NO_BACKEND;
 	count(&event_stats, SIPLB_EV_MAGLEV_PICK);
 
-	/* A request opens or continues a dialog, and the first response with
-	 * a To tag that this instance sees is from a dialog beginning now (the
-	 * callee's side often reaches another instance than the caller's):
-	 * remember where it went. Other responses only follow the table. */
-	if (m->kind == SIP_KIND_REQUEST || aff || tag) {
+	/*
+	 * Remember where a message went when it begins a dialog here or tells
+	 * this instance about one (each new entry within this CPU's budget of
+	 * aff_new_max a second): a dialog-creating request (it has passed the
+	 * rate limits); a response with a To tag (the callee's side of a dialog
+	 * often reaches another instance than the caller's); an in-dialog
+	 * request that an earlier generation placed. And where an entry that
+	 * idled out or pointed at a down backend moves to. Anything else for an
+	 * unknown dialog only follows the table: a flood of fresh Call-IDs in
+	 * BYEs or untagged responses creates nothing, and above aff_new_max
+	 * nothing new is recorded at all. Rule: docs/architecture.md.
+	 */
+	if (!aff && cls == SIPLB_CLASS__MAX)
+		cls = dos_class(ctx, off, m, &tag);
+	if (aff || older || (m->kind == SIP_KIND_RESPONSE && tag) ||
+	    (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
+		if (!aff && !dos_aff_budget(cfg)) {
+			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
+			return id;
+		}
 		fresh.backend = id;
 		fresh.seen = now;
 		bpf_map_update_elem(&affinity, &akey, &fresh, BPF_ANY);
 		count(&event_stats, SIPLB_EV_AFFINITY_NEW);
+	} else {
+		count(&event_stats, SIPLB_EV_NOT_RECORDED);
 	}
 	return id;
 }
@@ -235,12 +265,20 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 				   struct pkt_meta *pm)
 {
 	const struct siplb_config *cfg;
+	const struct vip_policy *pol;
 	const struct nexthop *nh;
 	const struct backend *be;
 	struct sip_msg m;
-	__u32 zero = 0, id, vip_id = vi->vip_id;
+	struct src_key sk;
+	__u32 zero = 0, id, vip_id = vi->vip_id, cls, why;
 	__u64 h = 0;
-	int verdict, err;
+	int verdict, err, tag = -1;
+
+	pol = bpf_map_lookup_elem(&vip_policy, &vip_id);
+	if (!pol)
+		return XDP_PASS;
+	if (pol->max_len && pm->l2len + pm->ip_len - pm->off > pol->max_len)
+		return drop(SIPLB_DROP_OVERSIZED);
 
 	verdict = sip_scan(ctx, pm->off, &m);
 	if (verdict == SIP_VERDICT_DROP)
@@ -248,10 +286,36 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	if (verdict == SIP_VERDICT_SLOW)
 		return slow(m.reason);
 
+	/* the class costs a look at the To value: only when a limit or the
+	 * scanner check needs it now, else steer() works it out when a new
+	 * dialog would be recorded */
+	cls = SIPLB_CLASS__MAX;
+	if ((pol->interval_ns[SIPLB_CLASS_DIALOG] | pol->interval_ns[SIPLB_CLASS_OTHER]) ||
+	    (pol->flags & SIPLB_POL_F_SCANNERS))
+		cls = dos_class(ctx, pm->off, &m, &tag);
+	/* scanners probe with requests that open dialogs: only those pay the search */
+	if ((pol->flags & SIPLB_POL_F_SCANNERS) && cls == SIPLB_CLASS_DIALOG) {
+		const struct scanner_sigs *sigs = bpf_map_lookup_elem(&vip_scanners, &vip_id);
+
+		if (sigs && dos_scanner(ctx, pm->off, m.hdr_end, sigs))
+			return drop(SIPLB_DROP_SCANNER);
+	}
+	if (cls != SIPLB_CLASS__MAX && pol->interval_ns[cls & 1]) {
+		sk.addr[0] = pm->src[0];
+		sk.addr[1] = pm->src[1];
+		sk.vip_id = vip_id;
+		sk.family = pm->family;
+		why = dos_admit(pol, &sk, cls);
+		if (why)
+			return drop(why);
+	}
+
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	id = steer(ctx, vi, cfg, &m, pm->off, &h);
+	id = steer(ctx, vi, cfg, pol, cls, tag, &m, pm->off, &h);
+	if (id == STEER_UNKNOWN)
+		return drop(SIPLB_DROP_UNKNOWN_DIALOG);
 	if (id == SIPLB_NO_BACKEND)
 		return drop(SIPLB_DROP_NO_BACKEND);
 	be = bpf_map_lookup_elem(&backends, &id);
@@ -343,6 +407,10 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		/* first, and before any parsing: a banned source costs one lookup */
+		if (dos_banned4(ip->saddr))
+			return drop(SIPLB_DROP_BLOCKED);
+		pm.src[0] = ip->saddr;
 		pm.family = AF_INET;
 		pm.ip_len = bpf_ntohs(ip->tot_len);
 		pm.off = pm.l2len + ihl + sizeof(*udp);
@@ -381,6 +449,11 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		if (dos_banned6(&ip6->saddr))
+			return drop(SIPLB_DROP_BLOCKED);
+		/* token buckets group an IPv6 source by its /64 */
+		pm.src[0] = ip6->saddr.in6_u.u6_addr32[0];
+		pm.src[1] = ip6->saddr.in6_u.u6_addr32[1];
 		pm.family = AF_INET6;
 		pm.ip_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
 		pm.off = pm.l2len + sizeof(*ip6) + sizeof(*udp);

@@ -11,9 +11,11 @@
  * the whole way.
  *
  * Built twice from this one text:
- *  - under clang -target bpf, the SIPLB_SUBPROG functions (sip_scan, sip_step,
- *    sip_hdr, sip_finish, sip_tiny, sip_via, sip_to_aor and their steps) are
- *    BPF global functions: the verifier checks each once, on its own;
+ *  - under clang -target bpf, the SIPLB_SUBPROG functions (sip_scan, sip_tiny,
+ *    sip_via, sip_to_aor and their steps) are BPF global functions: the
+ *    verifier checks each once, on its own; everything sip_scan needs for a
+ *    usual message is inline in it, so the fast path makes one BPF call (each
+ *    costs ~9 ns on CPUs with the SRSO return thunk);
  *  - in userspace they are plain static inline functions over a buffer.
  * Every read is bounds-checked against the end of the data; every offset is
  * masked with SIP_POS_MASK (never changing its value) so that the verifier can
@@ -31,6 +33,8 @@
 #define SIP_WINDOW 2048u
 /* Bounds every payload offset for the verifier; larger than window + longest read. */
 #define SIP_POS_MASK 4095u
+/* Bytes the line scan looks at per iteration (one bounds check). */
+#define SIP_CHUNK 32u
 /* Largest offset of the UDP payload within the frame (L2 + L3 + L4 headers). */
 #define SIP_MAX_PAYLOAD_OFF 255u
 /* Whitespace bytes skipped on each side of a colon before handing to the slow path. */
@@ -40,12 +44,8 @@
 /* Longest method token + 1; trailing whitespace trimmed off a value. */
 #define SIP_METHOD_MAX 32
 #define SIP_TRIM_MAX 16
-/* Steps of the line scan: a step skips 32 bytes or handles one line feed. */
-#define SIP_STEPS (SIP_WINDOW / 32 + 1)
 /* Shortest datagram that can hold a SIP message with Call-ID and Via. */
 #define SIP_MIN_LEN 32u
-/* Bytes one step of the line scan looks at (one BPF call each). */
-#define SIP_STEP_BYTES 64
 
 enum sip_kind {
 	SIP_KIND_NONE = 0,	/* not SIP */
@@ -166,6 +166,10 @@ struct sip_aor {
 #define SIP_WIN_OPEN                                              \
 	const __u8 *data = (const __u8 *)(long)ctx->data;         \
 	const __u8 *end = (const __u8 *)(long)ctx->data_end
+/* The same, read again: packet pointers without what the verifier learnt. */
+#define SIP_WIN_FRESH                                                         \
+	const __u8 *data = (const __u8 *)(long)*(volatile __u32 *)&ctx->data; \
+	const __u8 *end = (const __u8 *)(long)*(volatile __u32 *)&ctx->data_end
 #else
 struct sip_win {
 	const __u8 *data;
@@ -176,6 +180,7 @@ struct sip_win {
 #define SIP_WIN_OPEN                      \
 	const __u8 *data = win->data;     \
 	const __u8 *end = win->end
+#define SIP_WIN_FRESH SIP_WIN_OPEN
 #endif
 
 SIPLB_INLINE int sip_is_ws(__u8 c)
@@ -267,42 +272,40 @@ SIPLB_INLINE __u64 sip_word_short(const __u8 *base, const __u8 *end, __u32 x)
 	return w;
 }
 
-/* x - y when x > y, else 0; branch-free. */
-SIPLB_INLINE __u32 sip_over(__u32 x, __u32 y)
-{
-	__s64 d = (__s64)x - y;
-
-	return d & ~(d >> 63);
-}
-
 /* The 0x80 flags of the 8 bytes of a sip_bytes_eq() mask gathered into one byte (no carries). */
 #define SIP_GATHER(w) (((w) >> 7) * 0x0102040810204080ULL >> 56)
 
-/* One bit per byte: bit k set when byte k of the 8 * words bytes at p is a line feed. */
-SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p, int words)
+/* One bit per byte: bit k set when byte k of the SIP_CHUNK bytes at p is a line feed. */
+SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p)
 {
-	__u64 lf = SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p), '\n')) |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 8), '\n')) << 8 |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 16), '\n')) << 16 |
-		   SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 24), '\n')) << 24;
-
-	if (words == 8)
-		lf |= SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 32), '\n')) << 32 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 40), '\n')) << 40 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 48), '\n')) << 48 |
-		      SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 56), '\n')) << 56;
-	return lf;
+	return SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p), '\n')) |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 8), '\n')) << 8 |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 16), '\n')) << 16 |
+	       SIP_GATHER(sip_bytes_eq(SIPLB_LD64(p + 24), '\n')) << 24;
 }
 
-/* Index of the lowest set bit of a non-zero x: popcount of the bits below it, no branch. */
-SIPLB_INLINE __u32 sip_ctz64(__u64 x)
-{
-	__u64 v = (x & -x) - 1;
+/*
+ * Byte tables of the line scan, in one array (clang 14 gives a second static
+ * array of .rodata a wrong BTF offset, and BPF global functions need BTF):
+ * [0, 256) non-zero for the bytes that make the line they start worth a look:
+ * 1 for the first letters of Call-ID, Via, To and their compact forms (c i v
+ * t, either case), 2 for CR and LF (the blank line, or a malformed line end);
+ * [256, 288) the bit index for each value of sip_ctz32()'s De Bruijn hash.
+ */
+#define SIP_TBL_DEBRUIJN 256
+#define SIP_DEBRUIJN32 0x077CB531u
+static const __u8 sip_tbl[SIP_TBL_DEBRUIJN + 32] __attribute__((unused)) = {
+	['c'] = 1, ['C'] = 1, ['i'] = 1, ['I'] = 1, ['v'] = 1, ['V'] = 1,
+	['t'] = 1, ['T'] = 1, ['\r'] = 2, ['\n'] = 2,
+	[SIP_TBL_DEBRUIJN] =
+	0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
+	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9,
+};
 
-	v = v - ((v >> 1) & 0x5555555555555555ULL);
-	v = (v & 0x3333333333333333ULL) + ((v >> 2) & 0x3333333333333333ULL);
-	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (v * 0x0101010101010101ULL) >> 56;
+/* Index of the single set bit of b (a power of two below 2^32). */
+SIPLB_INLINE __u32 sip_ctz32(__u64 b)
+{
+	return sip_tbl[SIP_TBL_DEBRUIJN + ((((__u32)b * SIP_DEBRUIJN32) >> 27) & 31)];
 }
 
 SIPLB_INLINE void sip_set(struct sip_msg *m, __u8 verdict, __u8 reason)
@@ -386,7 +389,10 @@ SIPLB_INLINE int sip_start(const __u8 *base, const __u8 *end, __u32 plen,
 	__u64 w0, w1;
 	__u32 i;
 
-	w0 = sip_word_short(base, end, 0);
+	if (base + 8 <= end)
+		w0 = SIPLB_LD64(base);
+	else
+		w0 = sip_word_short(base, end, 0);
 	/* RFC 5626 keepalives: a CRLF pong or a double-CRLF ping, nothing else. */
 	if ((plen == 2 && (w0 & 0xffff) == 0x0a0d) ||
 	    (plen == 4 && (w0 & 0xffffffff) == 0x0a0d0a0d)) {
@@ -498,19 +504,23 @@ SIPLB_INLINE int sip_name_is(const __u8 *base, const __u8 *end, __u32 s,
 /* Is there a CR in payload bytes [vs, ve)? (A bare CR is no line end in SIP.) */
 SIPLB_INLINE int sip_has_cr(const __u8 *base, const __u8 *end, __u32 vs, __u32 ve)
 {
-	__u32 i, x = vs;
+	__u32 x = vs & SIP_POS_MASK;
 
-	for (i = 0; i < SIP_WINDOW / 8; i++, x += 8) {
-		__u64 w, keep;
+	/* whole words: plain loads; x carried masked, so the loop converges */
+	while (x + 8 <= ve && SIPLB_CAN_LOOP) {
+		const __u8 *q = base + x;
 
-		SIPLB_BARRIER_VAR(x);
-		if (x >= ve)
-			break;
-		w = sip_word(base, end, x);
-		keep = ve - x >= 8 ? ~0ULL : (1ULL << (8 * (ve - x))) - 1;
-		if (sip_bytes_eq(w, '\r') & keep)
+		SIPLB_BARRIER_VAR(q);
+		if (q + 8 > end)
+			return 0;
+		if (sip_bytes_eq(SIPLB_LD64(q), '\r'))
 			return 1;
+		x = (x + 8) & SIP_POS_MASK;
 	}
+	/* the last 1..7 bytes, zero-padded */
+	if (x < ve && (sip_bytes_eq(sip_word(base, end, x), '\r') &
+		       ((1ULL << (8 * ((ve - x) & 7))) - 1)))
+		return 1;
 	return 0;
 }
 
@@ -566,11 +576,12 @@ SIPLB_INLINE int sip_request_line_ok(const __u8 *base, const __u8 *end, __u32 nl
 /*
  * A header line that may be Call-ID, Via or To starts at s: match its name,
  * note where its value starts, catch a second Call-ID. The value's end is
- * noted at the next line feed (sip_scan), its trim done in sip_finish().
- * Returns 1 when the verdict is final. A function of its own: the verifier
- * checks its many branches once; it runs for a few lines per message.
+ * noted at the next line feed (sip_lines), its trim done in sip_finish().
+ * Returns 1 when the verdict is final. Inline in the line scan: as a function
+ * of its own it verifies in a quarter of the instructions but costs a BPF
+ * call (~9 ns here) for each of the 3-4 lines per message that get here.
  */
-SIPLB_SUBPROG int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
+SIPLB_INLINE int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
@@ -644,7 +655,7 @@ SIPLB_SUBPROG int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
  * All headers seen: trim the values (their raw ends were noted at their line
  * feeds), refuse a bare CR in the Call-ID, and give the verdict. Returns it.
  */
-SIPLB_SUBPROG int sip_finish(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+SIPLB_INLINE int sip_finish(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
@@ -700,6 +711,15 @@ long_ws:
 	return m->verdict;
 }
 
+/* Are the two bytes before the line feed at nl (>= 2) both CR? */
+SIPLB_INLINE int sip_crcr(const __u8 *base, const __u8 *end, __u32 nl)
+{
+	const __u8 *q = base + ((nl - 2) & SIP_POS_MASK);
+
+	SIPLB_BARRIER_VAR(q);
+	return q + 2 <= end && q[0] == '\r' && q[1] == '\r';
+}
+
 /* 1 when a line starting with c0 c1 may be Call-ID, Via or To (else skip it). */
 SIPLB_INLINE int sip_maybe_hdr(__u8 c0, __u8 c1)
 {
@@ -726,7 +746,6 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 	__u32 s;
 	__u8 c0, c1;
 
-	m->cur = nl + 1;
 	s = nl + 1;
 	/* the line before this line feed held the value of an open header */
 	m->last = m->open;
@@ -744,7 +763,7 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 			sip_set(m, SIP_VERDICT_DROP, SIPLB_DROP_NOT_SIP);
 			return 1;
 		}
-	} else if (nl >= 2 && (sip_word(base, end, nl - 2) & 0xffff) == 0x0d0d) {
+	} else if (nl >= 2 && sip_crcr(base, end, nl)) {
 		/* CR CR LF: a bare CR before the line end */
 		sip_set(m, SIP_VERDICT_DROP, SIPLB_DROP_MALFORMED);
 		return 1;
@@ -787,62 +806,72 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 }
 
 /*
- * One step of the line scan, from m->cur: the 32 bytes there, every line
- * feed among them in order. Returns 1 when the scan is over. Out of line:
- * the verifier checks it once (inlined into the scan loop, each way a step
- * ends multiplies the states of the next, past the 1M-instruction budget).
+ * The line scan of sip_scan(), after the start line: SIP_CHUNK bytes per
+ * iteration (one bounds check), their line feeds gathered into a bit map and
+ * taken in order. Most line feeds are settled right here with one 8-byte
+ * load around them: no value open, no CR CR before it, and the next line
+ * cannot be Call-ID, Via or To nor end the headers (its first two bytes, by
+ * sip_tbl and sip_maybe_hdr). The others go through sip_at_lf(). Both loops
+ * run under may_goto; what they carry is bounded (the chunk's offset lives in
+ * m->cur, the verifier does not follow it, so the loop converges instead of
+ * unrolling), and the scan starts from fresh packet pointers, so that it is
+ * verified once, not once per way the start line ended.
  */
-SIPLB_SUBPROG int sip_step(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
+SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
-	SIP_WIN_OPEN;
-	const __u8 *base, *p;
-	__u32 plen, lim, cur, blk, nl, k, n;
-	__u64 lf;
+	SIP_WIN_FRESH;
+	const __u8 *base, *q;
+	__u64 plen, lim, pos, at, keep, bits, b;
+	__u32 nl;
 
-	if (!m || off > SIP_MAX_PAYLOAD_OFF)
-		return 1;
 	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
 	base = data + off;
 	if (base > end)
-		return 1;
+		return;
 	plen = end - base;
+	if (plen < SIP_MIN_LEN)
+		return;
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
-	cur = m->cur;
-	if (cur >= lim)
-		return 1;
-	if (plen >= SIP_STEP_BYTES) {
-		/* SIP_STEP_BYTES from cur, or the last ones of the payload (then
-		 * the bytes before cur, already seen, are masked off) */
-		blk = cur - sip_over(cur + SIP_STEP_BYTES, plen);
-		p = base + (blk & SIP_POS_MASK);
-		SIPLB_BARRIER_VAR(p);
-		if (p + SIP_STEP_BYTES > end)
-			return 1;
-		lf = sip_lf_bits(p, 8);
-	} else {
-		/* a short datagram (SIP_MIN_LEN bytes at least): its last 32 */
-		blk = cur - sip_over(cur + 32, plen);
-		p = base + (blk & SIP_POS_MASK);
-		SIPLB_BARRIER_VAR(p);
-		if (p + 32 > end)
-			return 1;
-		lf = sip_lf_bits(p, 4);
-	}
-	/* only line feeds from cur on, and within the window */
-	n = lim - blk - sip_over(lim - blk, 64);	/* 1..64 */
-	lf &= (~0ULL << ((cur - blk) & 63)) & (~0ULL >> ((64 - n) & 63));
-	/* every line feed of these bytes, in order */
-	for (k = 0; k < SIP_STEP_BYTES; k++) {
-		if (!lf) {
-			m->cur = blk + (plen >= SIP_STEP_BYTES ? SIP_STEP_BYTES : 32);
-			return m->cur >= lim;
+	while (SIPLB_CAN_LOOP) {
+		pos = SIP_VOL(m->cur);
+		if (pos >= lim)
+			break;
+		at = pos;
+		keep = 0xffffffffULL;
+		if (pos + SIP_CHUNK > lim) {
+			/* the last bytes: the payload's last 32, from pos to lim */
+			at = plen - SIP_CHUNK;
+			if (pos < at)
+				at = pos;
+			keep = (keep << (pos - at)) & (keep >> (SIP_CHUNK - (lim - at)));
 		}
-		nl = blk + sip_ctz64(lf);
-		lf &= lf - 1;
-		if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
-			return 1;
+		SIPLB_CLAMP(at, SIP_POS_MASK);
+		q = base + at;
+		SIPLB_BARRIER_VAR(q);
+		if (q + SIP_CHUNK > end)
+			break;
+		SIP_VOL(m->cur) = at + SIP_CHUNK;
+		bits = sip_lf_bits(q) & keep;
+		while (bits && SIPLB_CAN_LOOP) {
+			b = bits & -bits;
+			bits ^= b;
+			nl = (at + sip_ctz32(b)) & SIP_POS_MASK;
+			/* CR, CR?, LF, the next line's first bytes */
+			q = base + ((nl - 2) & SIP_POS_MASK);
+			SIPLB_BARRIER_VAR(q);
+			if (nl >= 2 && q + 8 <= end &&
+			    !(SIP_VOL(m->open) | (SIP_VOL(m->lines) ^ 1))) {
+				__u64 x = SIPLB_LD64(q);
+				__u8 c0 = x >> 24, cls = sip_tbl[c0];
+
+				if ((x & 0xffff) != 0x0d0d &&
+				    (!cls || (cls == 1 && !sip_maybe_hdr(c0, x >> 32))))
+					continue;
+			}
+			if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
+				return;
+		}
 	}
-	return 0;
 }
 
 /*
@@ -886,7 +915,7 @@ SIPLB_SUBPROG int sip_scan(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 {
 	SIP_WIN_OPEN;
 	const __u8 *base;
-	__u32 plen, lim, i;
+	__u32 plen, lim;
 
 	if (!m)
 		return SIP_VERDICT_DROP;
@@ -907,12 +936,7 @@ SIPLB_SUBPROG int sip_scan(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 	if (plen < SIP_MIN_LEN)
 		return sip_tiny(SIP_WIN_ARG, off, m);
 
-	/* Each step is one call: the verifier checks the step once, and the
-	 * loop here stays trivial (an inlined step is verified again for each
-	 * way the step before it ended, which does not fit in 1M instructions). */
-	for (i = 0; i < SIP_STEPS; i++)
-		if (sip_step(SIP_WIN_ARG, off, m))
-			break;
+	sip_lines(SIP_WIN_ARG, off, m);
 	lim = plen < SIP_WINDOW ? plen : SIP_WINDOW;
 	if (SIP_VOL(m->done))
 		return m->verdict;

@@ -44,10 +44,12 @@ SIPLB_STATIC_ASSERT(sizeof(struct siplb_hash_key) == 16, "hash key layout");
 /*
  * Hash len bytes at frame offset aoff of the window with key (k0, k1).
  * Returns 0 when the bytes are not all inside the window (callers never
- * ask for that: the parser vouched for them).
+ * ask for that: the parser vouched for them). Inline for the XDP program
+ * (its word loop runs under may_goto, so it is verified once per call
+ * site); siplb_hash() below is the same as a function of its own.
  */
-SIPLB_SUBPROG __u64 siplb_hash(SIP_WIN_PARAM, __u32 aoff, __u32 len, __u64 k0,
-			       __u64 k1)
+SIPLB_INLINE __u64 siplb_hash_inline(SIP_WIN_PARAM, __u32 aoff, __u32 len,
+				     __u64 k0, __u64 k1)
 {
 	SIP_WIN_OPEN;
 	__u64 v0 = k0 ^ 0x736f6d6570736575ULL;
@@ -55,17 +57,16 @@ SIPLB_SUBPROG __u64 siplb_hash(SIP_WIN_PARAM, __u32 aoff, __u32 len, __u64 k0,
 	__u64 v2 = k0 ^ 0x6c7967656e657261ULL;
 	__u64 v3 = k1 ^ 0x7465646279746573ULL;
 	__u64 b = (__u64)len << 56, mw;
-	__u32 words, rem, i, r;
+	__u32 rem, i, r, x, n;
 	const __u8 *q;
 
 	if (len > SIP_WINDOW || aoff > SIPLB_FRAME_MASK)
 		return 0;
-	words = len / 8;
 	rem = len & 7;
-	for (i = 0; i < SIP_WINDOW / 8; i++) {
-		if (i >= words)
-			break;
-		q = data + ((aoff + 8 * i) & SIPLB_FRAME_MASK);
+	/* offset and count carried masked/bounded, so the loop converges */
+	for (x = aoff, n = len; n >= 8 && SIPLB_CAN_LOOP; n -= 8) {
+		SIPLB_CLAMP(x, SIPLB_FRAME_MASK);
+		q = data + x;
 		SIPLB_BARRIER_VAR(q);
 		if (q + 8 > end)
 			return 0;
@@ -74,6 +75,7 @@ SIPLB_SUBPROG __u64 siplb_hash(SIP_WIN_PARAM, __u32 aoff, __u32 len, __u64 k0,
 		for (r = 0; r < SIPLB_SIPHASH_C; r++)
 			SIPLB_SIPROUND(v0, v1, v2, v3);
 		v0 ^= mw;
+		x = (x + 8) & SIPLB_FRAME_MASK;
 	}
 	if (rem && len >= 8) {
 		/* The last 8 bytes, overlapping the last full word: keep the tail. */
@@ -101,6 +103,12 @@ SIPLB_SUBPROG __u64 siplb_hash(SIP_WIN_PARAM, __u32 aoff, __u32 len, __u64 k0,
 	for (r = 0; r < SIPLB_SIPHASH_D; r++)
 		SIPLB_SIPROUND(v0, v1, v2, v3);
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+SIPLB_SUBPROG __u64 siplb_hash(SIP_WIN_PARAM, __u32 aoff, __u32 len, __u64 k0,
+			       __u64 k1)
+{
+	return siplb_hash_inline(SIP_WIN_ARG, aoff, len, k0, k1);
 }
 
 #ifndef __bpf__

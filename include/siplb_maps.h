@@ -109,8 +109,12 @@ struct siplb_config {
 	__be32 src6[4];		/* outer IPv6 source */
 	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units; 0 = never */
 	__u32 maglev_size;	/* slots per Maglev table (prime), the same for every VIP */
+	/* New affinity entries a CPU may create per second (fixed 1 s windows of
+	 * CLOCK_MONOTONIC_COARSE); above it the Maglev pick alone steers. 0 = no cap. */
+	__u32 aff_new_max;
+	__u32 pad;		/* zero */
 };
-SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 48, "config layout");
+SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 56, "config layout");
 
 /* Per-VIP and per-backend traffic, per CPU (no atomics on the hot path). */
 struct traffic {
@@ -128,6 +132,9 @@ enum siplb_event {
 	SIPLB_EV_AFFINITY_NEW,	/* affinity entry created */
 	SIPLB_EV_IDLE_EXPIRED,	/* affinity entry older than the idle timeout */
 	SIPLB_EV_KEY_AOR,	/* REGISTER steered by the To AOR */
+	SIPLB_EV_AFFINITY_CAPPED, /* not recorded: this CPU is over aff_new_max this second */
+	SIPLB_EV_NOT_RECORDED,	/* not recorded: neither dialog-creating nor in-dialog learning */
+	SIPLB_EV_OFFENDER,	/* a source's over-budget drops reported to offenders */
 	SIPLB_EV_IN_DIALOG_GEN,	/* in-dialog request without affinity: steered by an earlier generation */
 	SIPLB_EV__MAX,
 };
@@ -142,9 +149,138 @@ static const char *const siplb_event_names[SIPLB_EV__MAX] = {
 	[SIPLB_EV_AFFINITY_NEW] = "affinity_new",
 	[SIPLB_EV_IDLE_EXPIRED] = "affinity_idle_expired",
 	[SIPLB_EV_KEY_AOR] = "register_by_aor",
+	[SIPLB_EV_AFFINITY_CAPPED] = "affinity_new_capped",
+	[SIPLB_EV_NOT_RECORDED] = "affinity_not_recorded",
+	[SIPLB_EV_OFFENDER] = "offender_reports",
 	[SIPLB_EV_IN_DIALOG_GEN] = "in_dialog_earlier_generation",
 };
 #endif
+
+/* DoS absorption ---------------------------------------------------------- */
+
+/* Message classes with a budget of their own in the per-source token buckets. */
+enum siplb_class {
+	SIPLB_CLASS_DIALOG = 0,	/* INVITE, REGISTER, SUBSCRIBE, MESSAGE, OPTIONS without To tag */
+	SIPLB_CLASS_OTHER = 1,	/* everything else: in-dialog requests, responses */
+	SIPLB_CLASS__MAX,
+};
+
+#define SIPLB_POL_F_DROP_UNKNOWN_RESP 0x1 /* drop responses with no affinity entry */
+#define SIPLB_POL_F_SCANNERS 0x2	/* the VIP has scanner signatures (vip_scanners) */
+
+/*
+ * Value of the vip_policy array map, indexed by VIP id: the VIP's DoS limits.
+ * A token bucket is kept as GCRA: one "theoretical arrival time" per class,
+ * advanced by interval_ns per message; a message passes while that time runs
+ * at most burst_ns ahead of now. interval_ns = 1e9 / rate; burst_ns =
+ * burst * interval_ns. interval_ns 0 = no limit for the class.
+ */
+struct vip_policy {
+	__u32 interval_ns[SIPLB_CLASS__MAX]; /* ns per token (1e9 / messages per second) */
+	__u64 burst_ns[SIPLB_CLASS__MAX];    /* burst * interval_ns */
+	__u32 max_len;		/* largest UDP payload accepted (bytes); 0 = no limit */
+	__u32 flags;		/* SIPLB_POL_F_* */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct vip_policy) == 32, "vip_policy layout");
+
+#define SIPLB_SCANNER_SIGS 8	/* signatures per VIP */
+#define SIPLB_SCANNER_LEN 16	/* bytes of a signature at most */
+
+/*
+ * Value of vip_scanners, indexed by VIP id: User-Agent substrings that mark
+ * a scanner (friendly-scanner, sipvicious, sipcli). Each is kept lowercase
+ * as two little-endian words and masks: bytes past its length are masked out.
+ */
+struct scanner_sigs {
+	__u32 n;		/* signatures in use, 0..SIPLB_SCANNER_SIGS */
+	__u32 pad;
+	__u64 first[4];		/* bitmap of the signatures' first bytes (| 0x20) */
+	__u64 word[SIPLB_SCANNER_SIGS][2];
+	__u64 mask[SIPLB_SCANNER_SIGS][2];
+};
+SIPLB_STATIC_ASSERT(sizeof(struct scanner_sigs) == 296, "scanner_sigs layout");
+
+#ifndef __bpf__
+/* Set signature i (len 1..SIPLB_SCANNER_LEN bytes) as XDP compares it: each byte | 0x20.
+ * Signatures are set once each, on a zeroed struct (first is only ever added to). */
+static inline void siplb_scanner_sig_set(struct scanner_sigs *s, __u32 i, const char *sig,
+					 __u32 len)
+{
+	__u32 k;
+
+	s->word[i][0] = s->word[i][1] = s->mask[i][0] = s->mask[i][1] = 0;
+	if (len) {
+		__u8 c = (__u8)sig[0] | 0x20;
+
+		s->first[c >> 6] |= 1ULL << (c & 63);
+	}
+	for (k = 0; k < len && k < SIPLB_SCANNER_LEN; k++) {
+		s->word[i][k / 8] |= (__u64)((__u8)sig[k] | 0x20) << (8 * (k % 8));
+		s->mask[i][k / 8] |= 0xffULL << (8 * (k % 8));
+	}
+}
+#endif
+
+/* Key of the per-source maps: an IPv4 address or an IPv6 /64, on one VIP. */
+struct src_key {
+	__be32 addr[2];		/* IPv4 in addr[0] (addr[1] zero); IPv6: the first 64 bits */
+	__u32 vip_id;
+	__u32 family;		/* AF_INET or AF_INET6 */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct src_key) == 16, "src_key layout");
+
+/* Value of src_buckets (LRU, per CPU: each CPU keeps its own bucket of a source). */
+struct src_bucket {
+	__u64 tat[SIPLB_CLASS__MAX]; /* GCRA theoretical arrival time, ns of CLOCK_MONOTONIC */
+	__u64 passed;		/* messages within budget, this CPU */
+	__u64 over;		/* messages dropped over budget, this CPU */
+	__u32 pending;		/* over-budget drops not yet reported to offenders */
+	__u32 reported;		/* second (2^30 ns) of the last report to offenders */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct src_bucket) == 40, "src_bucket layout");
+
+/*
+ * Value of offenders (LRU shared by all CPUs): sources that went over budget.
+ * Each CPU reports a source at most once per second (2^30 ns), so a flood
+ * costs one shared write per source per CPU per second, not one per packet.
+ * siplbd reads it for auto-bans and siplbctl top, and deletes quiet entries.
+ */
+struct offender {
+	__u64 first_ns;		/* first report, CLOCK_MONOTONIC */
+	__u64 last_ns;		/* latest report */
+	__u64 over;		/* over-budget drops reported, all CPUs */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct offender) == 24, "offender layout");
+
+/* Keys of the blocklist LPM tries; prefixlen counts the address bits. */
+struct ban_key4 {
+	__u32 prefixlen;	/* 0..32 */
+	__be32 addr;
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban_key4) == 8, "ban_key4 layout");
+
+struct ban_key6 {
+	__u32 prefixlen;	/* 0..128 */
+	__be32 addr[4];
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban_key6) == 20, "ban_key6 layout");
+
+#define SIPLB_BAN_F_AUTO 0x1	/* set by an auto-ban, not by siplbctl ban */
+
+/* Value of the blocklists. XDP ignores an expired entry on its own. */
+struct ban {
+	__u64 expires_ns;	/* CLOCK_MONOTONIC; 0 = never */
+	__u32 flags;		/* SIPLB_BAN_F_* */
+	__u32 pad;
+};
+SIPLB_STATIC_ASSERT(sizeof(struct ban) == 16, "ban layout");
+
+/* Value of aff_budget (per-CPU array, one entry): this CPU's new affinity entries. */
+struct aff_budget {
+	__u32 window;		/* second of CLOCK_MONOTONIC_COARSE being counted */
+	__u32 created;		/* entries created in it */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct aff_budget) == 8, "aff_budget layout");
 
 /* Backend side (bpf/decap.bpf.c). */
 /* What happened to a packet; also the index of its counter in decap_stats. */

@@ -14,6 +14,12 @@ enum siplb_drop {
 	SIPLB_DROP_KEEPALIVE,	/* CRLF keepalive over UDP: nothing to forward */
 	SIPLB_DROP_NO_BACKEND,	/* VIP has no usable backend (fail closed) */
 	SIPLB_DROP_BAD_L3,	/* IP/UDP headers inconsistent or truncated */
+	SIPLB_DROP_BLOCKED,	/* source in the blocklist (siplbctl ban, auto-ban) */
+	SIPLB_DROP_RATE_DIALOG,	/* source over its budget of dialog-creating requests */
+	SIPLB_DROP_RATE_OTHER,	/* source over its budget of other messages */
+	SIPLB_DROP_OVERSIZED,	/* UDP payload larger than the VIP's max_message_bytes */
+	SIPLB_DROP_UNKNOWN_DIALOG, /* response with no affinity entry (drop_unknown_responses) */
+	SIPLB_DROP_SCANNER,	/* User-Agent matches a scanner signature of the VIP */
 	SIPLB_DROP__MAX,
 };
 
@@ -45,6 +51,12 @@ static const char *const siplb_drop_names[SIPLB_DROP__MAX] = {
 	[SIPLB_DROP_KEEPALIVE] = "keepalive",
 	[SIPLB_DROP_NO_BACKEND] = "no_backend",
 	[SIPLB_DROP_BAD_L3] = "bad_l3",
+	[SIPLB_DROP_BLOCKED] = "blocked",
+	[SIPLB_DROP_RATE_DIALOG] = "rate_dialog_creating",
+	[SIPLB_DROP_RATE_OTHER] = "rate_other",
+	[SIPLB_DROP_OVERSIZED] = "oversized",
+	[SIPLB_DROP_UNKNOWN_DIALOG] = "unknown_dialog_response",
+	[SIPLB_DROP_SCANNER] = "scanner",
 };
 
 static const char *const siplb_slow_names[SIPLB_SLOW__MAX] = {

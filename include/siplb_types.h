@@ -22,6 +22,27 @@
 		SIPLB_BARRIER_VAR(v);     \
 		(v) &= (mask);            \
 	} while (0)
+/*
+ * Loop condition for scans: the may_goto instruction (Linux 6.9), spelled in
+ * bytes for assemblers that do not know it. The verifier checks such a loop
+ * until its state converges instead of once per iteration, so the body may
+ * branch freely as long as what it carries to the next iteration is bounded
+ * (masked offsets, state in memory). False only after ~8M iterations.
+ */
+#define SIPLB_CAN_LOOP                                                        \
+	({                                                                    \
+		__label__ l_break, l_continue;                                \
+		int ret__ = 1;                                                \
+		asm volatile goto("1:.byte 0xe5; .byte 0;"                    \
+				  ".long ((%l[l_break] - 1b - 8) / 8) & 0xffff;" \
+				  ".short 0" :::: l_break);                   \
+		goto l_continue;                                              \
+l_break:                                                                      \
+		ret__ = 0;                                                    \
+l_continue:                                                                   \
+		ret__;                                                        \
+	})
+#define SIPLB_LD32(p) (*(const __u32 *)(p))
 #else
 #include <stddef.h>
 #include <string.h>
@@ -35,6 +56,15 @@ SIPLB_INLINE __u64 siplb_ld64(const __u8 *p)
 	return v;
 }
 #define SIPLB_LD64(p) siplb_ld64(p)
+SIPLB_INLINE __u32 siplb_ld32(const __u8 *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+#define SIPLB_LD32(p) siplb_ld32(p)
+#define SIPLB_CAN_LOOP 1
 #define SIPLB_BARRIER_VAR(v) ((void)0)
 #define SIPLB_CLAMP(v, mask) ((v) &= (mask))
 #endif

@@ -16,6 +16,8 @@ pkgs=(
 	kamailio sip-tester gnuplot-nox
 	# scale-out tests: BGP to the ECMP router (BIRD 2)
 	bird2
+	# end-to-end TLS tests: the test CA and certificates
+	openssl
 )
 
 missing=()

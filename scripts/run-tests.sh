@@ -29,7 +29,7 @@ run "unit tests under ASan+UBSan" $MAKE --no-print-directory asan
 run "BPF tests (BPF_PROG_TEST_RUN on the real objects)" sh -c "$(declare -f need_root); need_root && $MAKE --no-print-directory bpftest"
 run "integration tests (siplbd on a namespace testbed)" sh -c "$(declare -f need_root); need_root && $MAKE --no-print-directory integ"
 run "end-to-end tests (Kamailio and sipp through siplb)" sh -c "$(declare -f need_root); need_root && $MAKE --no-print-directory e2e"
-run "parser fuzzing (libFuzzer, ASan+UBSan, ${FUZZ_SECONDS:-60} s)" $MAKE --no-print-directory fuzz
+run "parser and relay fuzzing (libFuzzer, ASan+UBSan, ${FUZZ_SECONDS:-60} + ${RELAY_FUZZ_SECONDS:-20} s)" $MAKE --no-print-directory fuzz
 
 if [ ${#failed[@]} -ne 0 ]; then
 	echo "FAILED: ${failed[*]}"

@@ -369,6 +369,7 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	if (v->announced && !shared)
 		sd_announce_route(d, &v->key, false, "VIP removed");
 	memset(v, 0, sizeof(*v));
+	sd_vip_policy_write(d, id, NULL);
 }
 
 /* Seconds to 2^30 ns units, rounded up so nothing expires early. */
@@ -387,6 +388,7 @@ static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 		/* seconds to 2^30 ns units, rounded up so an entry never expires early */
 		.idle_units = sd_window_units(cfg->aff_idle),
 		.maglev_size = cfg->maglev_size,
+		.aff_new_max = cfg->aff_new_max,
 	};
 
 	memcpy(c.src6, cfg->src6.addr, sizeof(c.src6));
@@ -543,6 +545,7 @@ int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size
 		else
 			sd_addr_port_str(&cv->addr, cv->port, v->name, sizeof(v->name));
 		vip_write_info(d, (__u32)vip_id[i], fresh);
+		sd_vip_policy_write(d, (__u32)vip_id[i], cv);
 		if (fresh) {
 			log_info("VIP %s added (id %d)", v->name, vip_id[i]);
 			vadded++;

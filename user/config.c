@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -494,7 +495,8 @@ static int health_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 /* --- affinity ------------------------------------------------------------ */
 
-static const char *const aff_keys[] = { "capacity", "idle_timeout", "dialog_window" };
+static const char *const aff_keys[] = { "capacity", "idle_timeout", "max_new_per_cpu",
+					"dialog_window" };
 
 static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		   const char *path, void *obj)
@@ -503,9 +505,11 @@ static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 	if (idx == 0)
 		return get_u32(c, v, path, 1024, 1u << 28, &cfg->aff_capacity);
-	if (idx == 2)
+	if (idx == 1)
+		return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
+	if (idx == 3)
 		return get_u32(c, v, path, 0, 7 * 86400, &cfg->dialog_window);
-	return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
+	return get_u32(c, v, path, 0, 100000000, &cfg->aff_new_max);
 }
 
 /* --- announce ------------------------------------------------------------ */
@@ -532,12 +536,95 @@ static const char *const backend_keys[] = { "address", "port", "weight",
 					    "name", "state" };
 static const char *const vip_keys[] = { "name", "address", "port",
 					"transports", "mode", "register_key",
-					"backends" };
+					"backends", "tls_port", "rate_limit", "auto_ban",
+					"max_message_bytes", "drop_unknown_responses",
+					"scanner_user_agents" };
+#define N_VIP_KEYS 13
+
+/* --- DoS limits of a VIP ----------------------------------------------- */
+
+static const char *const class_keys[] = { "dialog_creating", "other" };
+static const char *const bucket_keys[] = { "rate", "burst" };
+static const char *const ban_keys[] = { "after", "duration" };
+static const char *const bool_names[] = { "false", "true" };
+
+struct bucket_load {
+	__u32 *rate, *burst;
+	bool have_rate, have_burst;
+};
+
+static int bucket_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		      const char *path, void *obj)
+{
+	struct bucket_load *bl = obj;
+
+	if (idx == 0) {
+		bl->have_rate = true;
+		return get_u32(c, v, path, 1, 10000000, bl->rate);
+	}
+	bl->have_burst = true;
+	return get_u32(c, v, path, 1, 10000000, bl->burst);
+}
+
+static int class_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		     const char *path, void *obj)
+{
+	struct siplb_cfg_vip *vip = obj;
+	struct bucket_load bl = { .rate = &vip->rate[idx], .burst = &vip->burst[idx] };
+	int err;
+
+	err = map_walk(c, v, path, bucket_keys, 2, bucket_key, &bl);
+	if (err)
+		return err;
+	if (!bl.have_rate)
+		return cfg_err(c, v, path, "missing required setting 'rate' (messages per second)");
+	if (!bl.have_burst)
+		vip->burst[idx] = vip->rate[idx];	/* one second's worth */
+	return 0;
+}
+
+/* A list of 1..16-byte strings (printable ASCII, no spaces), matched case-insensitively. */
+static int load_scanners(struct cfg_ctx *c, yaml_node_t *n, const char *path,
+			 struct siplb_cfg_vip *vip)
+{
+	char child[CFG_PATH_MAX];
+	size_t count, i;
+	int err;
+
+	err = want_list(c, n, path, &count);
+	if (err)
+		return err;
+	if (count > SIPLB_SCANNER_SIGS)
+		return cfg_err(c, n, path, "more than %d signatures", SIPLB_SCANNER_SIGS);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *it = list_item(c, n, i);
+
+		spath(child, "%s[%zu]", path, i);
+		err = get_str(c, it, child, SIPLB_SCANNER_LEN, NULL, &vip->scanners[i]);
+		if (err)
+			return err;
+		vip->n_scanners++;
+		if (!vip->scanners[i][0])
+			return cfg_err(c, it, child, "an empty signature would match everything");
+	}
+	return 0;
+}
+
+static int ban_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+		   const char *path, void *obj)
+{
+	struct siplb_cfg_vip *vip = obj;
+
+	if (idx == 0)
+		return get_u32(c, v, path, 1, 86400, &vip->ban_after);
+	return get_u32(c, v, path, 1, 365 * 86400, &vip->ban_for);
+}
 
 struct vip_load {
 	struct siplb_cfg_vip *vip;
 	yaml_node_t *backends;	/* read once the address (and family) is known */
 	const yaml_node_t *addr_node;
+	const yaml_node_t *tls_port_node;
 	char backends_path[CFG_PATH_MAX];
 };
 
@@ -689,10 +776,28 @@ static int vip_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		err = get_enum(c, v, path, regkey_names, 2, &val);
 		vip->reg_key = val ? SIPLB_REGKEY_AOR : SIPLB_REGKEY_CALLID;
 		return err;
-	default:
+	case 6:
 		vl->backends = v;
 		spath(vl->backends_path, "%s", path);
 		return 0;
+	case 7:
+		vl->tls_port_node = v;
+		return get_u16(c, v, path, 1, 65535, &vip->tls_port);
+	case 8:
+		return map_walk(c, v, path, class_keys, 2, class_key, vip);
+	case 9:
+		err = map_walk(c, v, path, ban_keys, 2, ban_key, vip);
+		if (!err && !vip->ban_after)
+			return cfg_err(c, v, path, "missing required setting 'after' (seconds)");
+		return err;
+	case 10:
+		return get_u32(c, v, path, 0, 65535, &vip->max_msg);
+	case 11:
+		err = get_enum(c, v, path, bool_names, 2, &val);
+		vip->drop_unknown_resp = val;
+		return err;
+	default:
+		return load_scanners(c, v, path, vip);
 	}
 }
 
@@ -718,18 +823,27 @@ static int load_vips(struct cfg_ctx *c, yaml_node_t *n, const char *path)
 
 		cfg->n_vips++;
 		vip->port = SIPLB_CFG_PORT;
+		vip->tls_port = SIPLB_CFG_TLS_PORT;
 		vip->transports = SIPLB_TRANSPORT_UDP;
 		vip->mode = SIPLB_FWD_IPIP;
 		vip->reg_key = SIPLB_REGKEY_CALLID;
 		vip->line = node_line(it);
+		vip->ban_for = SIPLB_CFG_BAN_FOR;
 		spath(child, "%s[%zu]", path, i);
-		err = map_walk(c, it, child, vip_keys, 7, vip_key, &vl);
+		err = map_walk(c, it, child, vip_keys, N_VIP_KEYS, vip_key, &vl);
 		if (err)
 			return err;
 		if (!vip->addr.family) {
 			spath(child, "%s[%zu].address", path,
 				 i);
 			return cfg_err(c, it, child, "missing required setting");
+		}
+		if ((vip->transports & SIPLB_TRANSPORT_TLS) &&
+		    (vip->transports & SIPLB_TRANSPORT_TCP) &&
+		    vip->tls_port == vip->port) {
+			spath(child, "%s[%zu].tls_port", path, i);
+			return cfg_err(c, vl.tls_port_node ? vl.tls_port_node : it, child,
+				       "%u is also the VIP's TCP port", vip->tls_port);
 		}
 		for (j = 0; j < i; j++) {
 			const struct siplb_cfg_vip *o = &cfg->vips[j];
@@ -761,12 +875,224 @@ static int load_vips(struct cfg_ctx *c, yaml_node_t *n, const char *path)
 	return 0;
 }
 
+/* --- tls and streams ---------------------------------------------------- */
+
+/* TLS versions as OpenSSL numbers them (TLS1_2_VERSION, TLS1_3_VERSION). */
+#define CFG_TLS12 0x0303
+#define CFG_TLS13 0x0304
+
+static const char *const tls_keys[] = { "certificate", "key", "ciphers", "ciphersuites",
+					"min_version", "client_ca", "verify_client", "sni",
+					"handshake_timeout_ms" };
+static const char *const sni_keys[] = { "name", "certificate", "key" };
+static const char *const verify_names[] = { "none", "optional", "require" };
+static const char *const version_names[] = { "1.2", "1.3" };
+
+/*
+ * An absolute path to a PEM file. Not opened here: siplbd reads it when it
+ * sets TLS up, at start and on every reload, and says then what is wrong.
+ */
+static int get_file(struct cfg_ctx *c, yaml_node_t *n, const char *path, char **out)
+{
+	int err = want_scalar(c, n, path, "a file name");
+
+	if (err)
+		return err;
+	if (scalar(n)[0] != '/')
+		return cfg_err(c, n, path, "'%s' is not an absolute path", scalar(n));
+	free(*out);
+	*out = strdup(scalar(n));
+	return *out ? 0 : -ENOMEM;
+}
+
+/* An OpenSSL cipher list or suite list: printable, no spaces. */
+static int get_ciphers(struct cfg_ctx *c, yaml_node_t *n, const char *path, char **out)
+{
+	return get_str(c, n, path, 1024, NULL, out);
+}
+
+static int sni_key(struct cfg_ctx *c, int idx, yaml_node_t *v, const char *path,
+		   void *obj)
+{
+	struct siplb_cfg_sni *sn = obj;
+
+	switch (idx) {
+	case 0:
+		return get_str(c, v, path, 253, ".-_*", &sn->name);
+	case 1:
+		return get_file(c, v, path, &sn->cert);
+	default:
+		return get_file(c, v, path, &sn->key);
+	}
+}
+
+static int load_sni(struct cfg_ctx *c, yaml_node_t *n, const char *path,
+		    struct siplb_cfg_tls *t)
+{
+	char child[CFG_PATH_MAX];
+	size_t i, j, count;
+	int err;
+
+	err = want_list(c, n, path, &count);
+	if (err || !count)
+		return err;
+	if (count > SIPLB_CFG_SNI_MAX)
+		return cfg_err(c, n, path, "more than %d names", SIPLB_CFG_SNI_MAX);
+	t->sni = calloc(count, sizeof(*t->sni));
+	if (!t->sni)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		struct siplb_cfg_sni *sn = &t->sni[i];
+		yaml_node_t *it = list_item(c, n, i);
+
+		t->n_sni++;
+		sn->line = node_line(it);
+		spath(child, "%s[%zu]", path, i);
+		err = map_walk(c, it, child, sni_keys, 3, sni_key, sn);
+		if (err)
+			return err;
+		if (!sn->name || !sn->cert || !sn->key)
+			return cfg_err(c, it, child,
+				       "needs name, certificate and key");
+		for (j = 0; j < i; j++)
+			if (!strcasecmp(t->sni[j].name, sn->name))
+				return cfg_err(c, it, child,
+					       "name %s given twice (first at line %u)",
+					       sn->name, t->sni[j].line);
+	}
+	return 0;
+}
+
+static int tls_key(struct cfg_ctx *c, int idx, yaml_node_t *v, const char *path,
+		   void *obj)
+{
+	struct siplb_cfg_tls *t = obj;
+	int val, err;
+
+	switch (idx) {
+	case 0:
+		return get_file(c, v, path, &t->cert);
+	case 1:
+		return get_file(c, v, path, &t->key);
+	case 2:
+		return get_ciphers(c, v, path, &t->ciphers);
+	case 3:
+		return get_ciphers(c, v, path, &t->ciphersuites);
+	case 4:
+		err = get_enum(c, v, path, version_names, 2, &val);
+		t->min_version = val ? CFG_TLS13 : CFG_TLS12;
+		return err;
+	case 5:
+		return get_file(c, v, path, &t->client_ca);
+	case 6:
+		err = get_enum(c, v, path, verify_names, 3, &val);
+		t->verify = val;
+		return err;
+	case 7:
+		return load_sni(c, v, path, t);
+	default:
+		return get_u32(c, v, path, 100, 60000, &t->handshake_ms);
+	}
+}
+
+static const char *const streams_keys[] = { "flow_token_key", "relay_port",
+					    "max_connections", "max_header", "max_body",
+					    "idle_timeout", "message_timeout_ms" };
+
+static int get_flow_key(struct cfg_ctx *c, yaml_node_t *n, const char *path,
+			struct siplb_cfg_streams *st)
+{
+	const char *s;
+	int i, err;
+
+	err = want_scalar(c, n, path, "64 hex digits");
+	if (err)
+		return err;
+	s = scalar(n);
+	if (strlen(s) != 64)
+		return cfg_err(c, n, path, "expected 64 hex digits, got %zu characters",
+			       strlen(s));
+	for (i = 0; i < 32; i++) {
+		int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return cfg_err(c, n, path, "'%c' is not a hex digit",
+				       hi < 0 ? s[2 * i] : s[2 * i + 1]);
+		st->flow_key[i] = hi << 4 | lo;
+	}
+	st->have_flow_key = true;
+	return 0;
+}
+
+static int streams_key(struct cfg_ctx *c, int idx, yaml_node_t *v, const char *path,
+		       void *obj)
+{
+	struct siplb_cfg_streams *st = obj;
+
+	switch (idx) {
+	case 0:
+		return get_flow_key(c, v, path, st);
+	case 1:
+		return get_u16(c, v, path, 1, 65535, &st->relay_port);
+	case 2:
+		return get_u32(c, v, path, 1, 1000000, &st->max_conns);
+	case 3:
+		return get_u32(c, v, path, 1024, 1u << 20, &st->max_header);
+	case 4:
+		return get_u32(c, v, path, 0, 1u << 24, &st->max_body);
+	case 5:
+		return get_u32(c, v, path, 1, 86400, &st->idle_s);
+	default:
+		return get_u32(c, v, path, 100, 600000, &st->msg_timeout_ms);
+	}
+}
+
+/* The tls: and streams: settings against the VIPs that use them. */
+static int check_streams(struct cfg_ctx *c, yaml_node_t *root)
+{
+	struct siplb_cfg *cfg = c->cfg;
+	struct siplb_cfg_tls *t = &cfg->tls;
+	yaml_mark_t m = { .line = t->line ? t->line - 1 : 0 };
+	yaml_node_t at_tls = { .start_mark = m };
+	size_t i;
+
+	if (t->line && (!t->cert != !t->key))
+		return cfg_err(c, &at_tls, t->cert ? "tls.key" : "tls.certificate",
+			       "missing: certificate and key go together");
+	if (t->verify != SIPLB_TLS_VERIFY_NONE && !t->client_ca)
+		return cfg_err(c, &at_tls, "tls.client_ca",
+			       "missing: verify_client %s needs the CAs to verify with",
+			       verify_names[t->verify]);
+	for (i = 0; i < cfg->n_vips; i++) {
+		const struct siplb_cfg_vip *vip = &cfg->vips[i];
+		bool v4 = vip->addr.family == AF_INET;
+		yaml_mark_t vm = { .line = vip->line - 1 };
+		yaml_node_t at = { .start_mark = vm };
+
+		if (!(vip->transports & (SIPLB_TRANSPORT_TCP | SIPLB_TRANSPORT_TLS)))
+			continue;
+		if ((vip->transports & SIPLB_TRANSPORT_TLS) && !t->cert)
+			return cfg_err(c, &at, "tls.certificate",
+				       "missing: vips[%zu] takes tls", i);
+		if (!cfg->streams.have_flow_key)
+			return cfg_err(c, &at, "streams.flow_token_key",
+				       "missing: vips[%zu] takes %s, whose relay signs flow tokens with it",
+				       i, vip->transports & SIPLB_TRANSPORT_TCP ? "tcp" : "tls");
+		if (!(v4 ? cfg->src4.family : cfg->src6.family))
+			return cfg_err(c, &at, v4 ? "src4" : "src6",
+				       "missing: vips[%zu] takes tcp or tls, relayed to the backends from this address",
+				       i);
+	}
+	(void)root;
+	return 0;
+}
+
 /* --- top level ----------------------------------------------------------- */
 
 enum top_key {
 	K_INSTANCE, K_INTERFACES, K_HASH_KEY, K_MAGLEV_SIZE, K_AFFINITY,
 	K_HEALTH, K_ALL_DOWN, K_METRICS, K_CONTROL, K_LOG_LEVEL, K_SRC4,
-	K_SRC6, K_MTU, K_VIPS, K_ANNOUNCE, K__MAX,
+	K_SRC6, K_MTU, K_VIPS, K_TLS, K_STREAMS, K_BANS_FILE, K_ANNOUNCE, K__MAX,
 };
 
 static const char *const top_keys[K__MAX] = {
@@ -777,7 +1103,8 @@ static const char *const top_keys[K__MAX] = {
 	[K_CONTROL] = "control",	[K_LOG_LEVEL] = "log_level",
 	[K_SRC4] = "src4",		[K_SRC6] = "src6",
 	[K_MTU] = "mtu",		[K_VIPS] = "vips",
-	[K_ANNOUNCE] = "announce",
+	[K_TLS] = "tls",		[K_STREAMS] = "streams",
+	[K_BANS_FILE] = "bans_file",	[K_ANNOUNCE] = "announce",
 };
 
 static const char *const all_down_names[] = { "closed", "open" };
@@ -854,7 +1181,7 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 				       cfg->maglev_size);
 		return err;
 	case K_AFFINITY:
-		return map_walk(c, v, path, aff_keys, 3, aff_key, cfg);
+		return map_walk(c, v, path, aff_keys, 4, aff_key, cfg);
 	case K_ANNOUNCE:
 		return map_walk(c, v, path, announce_keys, 1, announce_key, cfg);
 	case K_HEALTH:
@@ -894,6 +1221,17 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return get_addr(c, v, path, AF_INET6, &cfg->src6);
 	case K_MTU:
 		return get_u32(c, v, path, 576, 65535, &cfg->mtu);
+	case K_TLS:
+		cfg->tls.line = node_line(v);
+		return map_walk(c, v, path, tls_keys, 9, tls_key, &cfg->tls);
+	case K_STREAMS:
+		return map_walk(c, v, path, streams_keys, 7, streams_key, &cfg->streams);
+	case K_BANS_FILE:
+		err = get_str(c, v, path, 4095, NULL, &cfg->bans_file);
+		if (!err && cfg->bans_file[0] != '/')
+			return cfg_err(c, v, path, "'%s' is not an absolute path",
+				       cfg->bans_file);
+		return err;
 	default:
 		return load_vips(c, v, path);
 	}
@@ -906,6 +1244,7 @@ static void set_defaults(struct siplb_cfg *cfg)
 	cfg->aff_capacity = SIPLB_CFG_AFF_CAPACITY;
 	cfg->aff_idle = SIPLB_CFG_AFF_IDLE;
 	cfg->dialog_window = SIPLB_CFG_DIALOG_WINDOW;
+	cfg->aff_new_max = SIPLB_CFG_AFF_NEW_MAX;
 	cfg->health.interval_ms = SIPLB_CFG_HC_INTERVAL;
 	cfg->health.timeout_ms = SIPLB_CFG_HC_TIMEOUT;
 	cfg->health.fall = SIPLB_CFG_HC_FALL;
@@ -914,6 +1253,14 @@ static void set_defaults(struct siplb_cfg *cfg)
 	cfg->all_down = SIPLB_ALL_DOWN_CLOSED;
 	cfg->log_level = SIPLB_LOG_INFO;
 	cfg->mtu = SIPLB_CFG_MTU;
+	cfg->tls.min_version = CFG_TLS12;
+	cfg->tls.handshake_ms = SIPLB_CFG_HS_TIMEOUT;
+	cfg->streams.relay_port = SIPLB_CFG_RELAY_PORT;
+	cfg->streams.max_conns = SIPLB_CFG_MAX_CONNS;
+	cfg->streams.max_header = SIPLB_CFG_MAX_HEADER;
+	cfg->streams.max_body = SIPLB_CFG_MAX_BODY;
+	cfg->streams.idle_s = SIPLB_CFG_IDLE;
+	cfg->streams.msg_timeout_ms = SIPLB_CFG_MSG_TIMEOUT;
 }
 
 /* Settings that are absent, or valid alone but not together. */
@@ -923,6 +1270,7 @@ static int check_whole(struct cfg_ctx *c, yaml_node_t *root)
 	yaml_node_pair_t *p;
 	bool have_key = false;
 	size_t i, j;
+	int err;
 
 	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
@@ -957,6 +1305,9 @@ static int check_whole(struct cfg_ctx *c, yaml_node_t *root)
 					       "is also the address of vips[%zu].backends[%zu]",
 					       i, j);
 	}
+	err = check_streams(c, root);
+	if (err)
+		return err;
 	if (!cfg->instance) {
 		cfg->instance = strdup(SIPLB_CFG_INSTANCE);
 		if (!cfg->instance)
@@ -965,6 +1316,11 @@ static int check_whole(struct cfg_ctx *c, yaml_node_t *root)
 	if (!cfg->control &&
 	    asprintf(&cfg->control, SIPLB_CFG_CONTROL_FMT, cfg->instance) < 0) {
 		cfg->control = NULL;
+		return -ENOMEM;
+	}
+	if (!cfg->bans_file &&
+	    asprintf(&cfg->bans_file, SIPLB_CFG_BANS_FMT, cfg->instance) < 0) {
+		cfg->bans_file = NULL;
 		return -ENOMEM;
 	}
 	if (!cfg->metrics) {
@@ -1075,10 +1431,24 @@ void siplb_config_free(struct siplb_cfg *cfg)
 			free(cfg->vips[i].backends[j].name);
 		free(cfg->vips[i].backends);
 		free(cfg->vips[i].name);
+		for (j = 0; j < cfg->vips[i].n_scanners; j++)
+			free(cfg->vips[i].scanners[j]);
 	}
 	free(cfg->vips);
+	for (i = 0; i < cfg->tls.n_sni; i++) {
+		free(cfg->tls.sni[i].name);
+		free(cfg->tls.sni[i].cert);
+		free(cfg->tls.sni[i].key);
+	}
+	free(cfg->tls.sni);
+	free(cfg->tls.cert);
+	free(cfg->tls.key);
+	free(cfg->tls.ciphers);
+	free(cfg->tls.ciphersuites);
+	free(cfg->tls.client_ca);
 	free(cfg->instance);
 	free(cfg->metrics);
 	free(cfg->control);
+	free(cfg->bans_file);
 	memset(cfg, 0, sizeof(*cfg));
 }

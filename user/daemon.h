@@ -19,6 +19,8 @@
 #define SD_MIN_VIP_SLOTS 16
 
 struct nl_ctx;
+struct sd_streams;
+struct sip_msg;
 struct ctl_server;
 struct MHD_Daemon;
 
@@ -57,8 +59,19 @@ struct sd_vip {
 	__u32 up;			/* backends in the live table */
 	__u64 fingerprint;		/* of the live table: equal on every instance */
 	__u64 rebuilds;
+	__u32 ban_after;		/* auto-ban after this many seconds over budget; 0 = never */
+	__u32 ban_for;			/* seconds an auto-ban lasts */
 	unsigned int line;
 	bool announced;			/* its address's route is in announce.table */
+};
+
+/* A banned prefix: in the blocklist maps and in the bans file. */
+struct sd_ban {
+	__be32 addr[4];			/* network order, host bits zero */
+	__u8 family;
+	__u8 plen;
+	bool autob;			/* made by an auto-ban */
+	time_t expires;			/* unix seconds; 0 = never */
 };
 
 struct sd_iface {
@@ -93,6 +106,7 @@ struct siplbd {
 	struct ctl_server *ctl;
 	struct MHD_Daemon *mhd;
 	int epfd, timer_fd, signal_fd;
+	struct sd_streams *st;		/* TCP/TLS relay and UDP slow path (streams.c) */
 
 	struct timespec started;
 	__u64 maglev_rebuilds;
@@ -100,6 +114,11 @@ struct siplbd {
 	char last_reload_error[512];
 	__u64 link_events, neigh_updates;
 	__u64 last_nh_refresh_ms;
+	struct sd_ban *bans;
+	size_t n_bans, cap_bans;
+	__u64 bans_auto;		/* auto-bans made */
+	__u64 bans_expired;		/* bans lifted on expiry */
+	time_t last_dos_tick;
 	bool stop;
 	bool keep_routes;		/* stopping for a restart (SIGUSR1): routes stay */
 };
@@ -154,9 +173,51 @@ void sd_health_tick(struct siplbd *d, __u64 now_ms);
 void sd_health_recv(struct siplbd *d, int fam_idx, __u64 now_ms);
 void sd_health_prepare(struct siplbd *d, struct sd_backend *b);
 
+/* dos.c: per-VIP limits, bans, auto-bans. */
+/* Write the VIP's DoS limits (cv NULL: none) into vip_policy. */
+void sd_vip_policy_write(struct siplbd *d, __u32 id, const struct siplb_cfg_vip *cv);
+/* "ADDR[/LEN]" into b (host bits cleared). Returns 0 or -EINVAL with err set. */
+int sd_ban_parse(const char *text, struct sd_ban *b, char *err, size_t errlen);
+const char *sd_ban_str(const struct sd_ban *b, char *buf, size_t len);
+/* Add or replace a ban (maps, list; the file when save). Returns 0 or -errno. */
+int sd_ban_add(struct siplbd *d, const struct sd_ban *b, bool save);
+/* Lift a ban. Returns 0, -ENOENT when there is none for that prefix. */
+int sd_ban_del(struct siplbd *d, const struct sd_ban *b);
+/* The bans file: written atomically (temporary file + rename), read at start. */
+int sd_bans_save(struct siplbd *d);
+int sd_bans_load(struct siplbd *d);
+/* Once a second: lift expired bans, make auto-bans, forget quiet offenders. */
+void sd_dos_tick(struct siplbd *d);
+
 /* handlers.c: the control socket's commands. */
 int sd_control_open(struct siplbd *d, char *err, size_t errlen);
 int sd_reload(struct siplbd *d, char *err, size_t errlen);
+
+/* steer.c: the XDP steering rule in userspace. */
+/*
+ * The steering key of a message for VIP vip: the Call-ID (or the To AOR of
+ * a REGISTER where the VIP says so) as the shared parser finds it, or, past
+ * its window, as the header walk finds it. 0, or -EINVAL (no key: drop).
+ */
+int sd_steer_key(const struct siplbd *d, __u32 vip, const char *msg, size_t len,
+		 const char **key, size_t *klen, struct sip_msg *m, bool *to_tag);
+/* The backend for key on vip, reading and writing the affinity map as XDP
+ * does, with its in-dialog rule for a request with a To tag (to_tag). 0 or -ENOENT. */
+int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool request,
+	     bool to_tag, __u32 *backend);
+
+/* streams.c: SIP over TCP and TLS, the relay to backends, the UDP slow path. */
+/* epoll data of the streams' sockets: SD_EV_STREAM in the top bits. */
+#define SD_EV_STREAM (1ull << 40)
+/* Check the stream settings of cfg (TLS files); 0 or -errno with err set. Builds the TLS context it will use. */
+int sd_streams_prepare(struct siplbd *d, const struct siplb_cfg *cfg, char *err, size_t errlen);
+/* Open and close listeners to match d->cfg; swap in the prepared TLS context. */
+int sd_streams_apply(struct siplbd *d);
+void sd_streams_event(struct siplbd *d, __u64 data, __u32 events);
+void sd_streams_tick(struct siplbd *d, __u64 now_ms);
+void sd_streams_close(struct siplbd *d);
+/* Append the streams' counters to a Prometheus text: bytes written, or -ENOSPC. */
+int sd_streams_metrics(struct siplbd *d, char *buf, size_t len);
 
 /* httpd.c: Prometheus metrics over HTTP. */
 int sd_http_open(struct siplbd *d);

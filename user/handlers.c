@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <json-c/json.h>
@@ -471,6 +472,174 @@ static int h_stats(void *arg, struct json_object *req, struct json_object *r, ch
 	return 0;
 }
 
+static struct json_object *ban_json(const struct sd_ban *b, time_t now)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[64];
+
+	ADD(o, "prefix", JSTR(sd_ban_str(b, buf, sizeof(buf))));
+	ADD(o, "origin", JSTR(b->autob ? "auto" : "manual"));
+	ADD(o, "expires", JINT(b->expires));
+	ADD(o, "expires_in_s", b->expires ? JINT(b->expires > now ? b->expires - now : 0) : NULL);
+	return o;
+}
+
+/* ban {"prefix": "ADDR[/LEN]", "duration": seconds (0 or absent: never)} */
+static int h_ban(void *arg, struct json_object *req, struct json_object *r, char *err,
+		 size_t errlen)
+{
+	struct siplbd *d = arg;
+	const char *prefix = req_str(req, "prefix");
+	struct sd_ban b;
+	int64_t dur = 0;
+	time_t now = time(NULL);
+	char buf[64];
+	int rc;
+
+	if (!prefix) {
+		snprintf(err, errlen, "ban needs a prefix");
+		return -EINVAL;
+	}
+	rc = sd_ban_parse(prefix, &b, err, errlen);
+	if (rc)
+		return rc;
+	if (json_object_object_get_ex(req, "duration", NULL) &&
+	    (!req_int(req, "duration", &dur) || dur < 0 || dur > 10LL * 365 * 86400)) {
+		snprintf(err, errlen, "duration wants 0..%lld seconds", 10LL * 365 * 86400);
+		return -EINVAL;
+	}
+	b.expires = dur ? now + dur : 0;
+	rc = sd_ban_add(d, &b, true);
+	if (rc) {
+		snprintf(err, errlen, "cannot ban %s: %s", prefix, strerror(-rc));
+		return rc;
+	}
+	if (dur)
+		log_info("ban of %s for %lld s by siplbctl", sd_ban_str(&b, buf, sizeof(buf)),
+			 (long long)dur);
+	else
+		log_info("ban of %s until unbanned by siplbctl", sd_ban_str(&b, buf, sizeof(buf)));
+	ADD(r, "ban", ban_json(&b, now));
+	return 0;
+}
+
+static int h_unban(void *arg, struct json_object *req, struct json_object *r, char *err,
+		   size_t errlen)
+{
+	struct siplbd *d = arg;
+	const char *prefix = req_str(req, "prefix");
+	struct sd_ban b;
+	char buf[64];
+	int rc;
+
+	if (!prefix) {
+		snprintf(err, errlen, "unban needs a prefix");
+		return -EINVAL;
+	}
+	rc = sd_ban_parse(prefix, &b, err, errlen);
+	if (rc)
+		return rc;
+	rc = sd_ban_del(d, &b);
+	if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s is not banned", sd_ban_str(&b, buf, sizeof(buf)));
+		return rc;
+	}
+	log_info("ban of %s lifted by siplbctl", sd_ban_str(&b, buf, sizeof(buf)));
+	ADD(r, "prefix", JSTR(buf));
+	return 0;
+}
+
+static int h_bans(void *arg, struct json_object *req, struct json_object *r, char *err,
+		  size_t errlen)
+{
+	struct siplbd *d = arg;
+	struct json_object *a = json_object_new_array();
+	time_t now = time(NULL);
+	size_t i;
+
+	(void)req;
+	(void)err;
+	(void)errlen;
+	for (i = 0; i < d->n_bans; i++)
+		json_object_array_add(a, ban_json(&d->bans[i], now));
+	ADD(r, "bans", a);
+	ADD(r, "auto_bans", JINT(d->bans_auto));
+	ADD(r, "expired", JINT(d->bans_expired));
+	ADD(r, "file", d->cfg.bans_file ? JSTR(d->cfg.bans_file) : NULL);
+	return 0;
+}
+
+struct talker {
+	struct src_key k;
+	struct offender o;
+};
+
+static int by_over(const void *a, const void *b)
+{
+	const struct talker *x = a, *y = b;
+
+	return x->o.over < y->o.over ? 1 : x->o.over > y->o.over ? -1 : 0;
+}
+
+/* offenders {"limit": N}: the sources over budget now, most drops first. */
+static int h_offenders(void *arg, struct json_object *req, struct json_object *r, char *err,
+		       size_t errlen)
+{
+	struct siplbd *d = arg;
+	struct json_object *a = json_object_new_array();
+	size_t cap = 256, n = 0, i;
+	struct talker *t = malloc(cap * sizeof(*t));
+	struct src_key k, cur;
+	bool first = true;
+	struct timespec ts;
+	int64_t limit = 20;
+	__u64 now;
+
+	(void)err;
+	(void)errlen;
+	if (!t)
+		return -ENOMEM;
+	req_int(req, "limit", &limit);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	while (!bpf_map_get_next_key(d->maps.offenders, first ? NULL : &cur, &k)) {
+		first = false;
+		cur = k;
+		if (n == cap) {
+			struct talker *m = n < 65536 ? realloc(t, 2 * cap * sizeof(*t)) : NULL;
+
+			if (!m)
+				break;
+			t = m;
+			cap *= 2;
+		}
+		t[n].k = k;
+		if (!bpf_map_lookup_elem(d->maps.offenders, &k, &t[n].o))
+			n++;
+	}
+	qsort(t, n, sizeof(*t), by_over);
+	for (i = 0; i < n && (int64_t)i < limit; i++) {
+		struct json_object *o = json_object_new_object();
+		struct sd_ban b = { .family = t[i].k.family };
+		char buf[64];
+
+		memcpy(b.addr, t[i].k.addr, sizeof(t[i].k.addr));
+		b.plen = b.family == AF_INET ? 32 : 64;
+		ADD(o, "source", JSTR(sd_ban_str(&b, buf, sizeof(buf))));
+		ADD(o, "vip", JSTR(t[i].k.vip_id < SIPLB_MAX_VIPS ?
+				   d->vips[t[i].k.vip_id].name : "?"));
+		ADD(o, "over", JINT(t[i].o.over));
+		ADD(o, "over_for_s", JINT((t[i].o.last_ns - t[i].o.first_ns) / 1000000000ULL));
+		ADD(o, "last_seen_ms_ago",
+		    JINT(now > t[i].o.last_ns ? (now - t[i].o.last_ns) / 1000000ULL : 0));
+		json_object_array_add(a, o);
+	}
+	free(t);
+	ADD(r, "offenders", a);
+	ADD(r, "total", JINT(n));
+	return 0;
+}
+
 int sd_reload(struct siplbd *d, char *err, size_t errlen)
 {
 	struct siplb_cfg cfg;
@@ -480,9 +649,14 @@ int sd_reload(struct siplbd *d, char *err, size_t errlen)
 	sd_notify(0, "RELOADING=1");
 	rc = siplb_config_load(d->cfg_path, &cfg, err, errlen);
 	if (!rc) {
-		rc = sd_apply_config(d, &cfg, summary, sizeof(summary));
+		/* TLS files first: a certificate that does not load changes nothing */
+		rc = sd_streams_prepare(d, &cfg, summary, sizeof(summary));
+		if (!rc)
+			rc = sd_apply_config(d, &cfg, summary, sizeof(summary));
 		if (!rc && sd_ifaces_sync(d))
 			log_warn("reload: not every interface could be attached");
+		if (!rc && sd_streams_apply(d))
+			log_warn("reload: not every TCP/TLS listener could be opened");
 		if (rc)
 			snprintf(err, errlen, "%s: %s", d->cfg_path, summary);
 		siplb_config_free(&cfg);	/* empty when applied */
@@ -684,6 +858,10 @@ static const struct ctl_command commands[] = {
 	{ "stats", h_stats },
 	{ "reload", h_reload },
 	{ "explain", h_explain },
+	{ "ban", h_ban },
+	{ "unban", h_unban },
+	{ "bans", h_bans },
+	{ "offenders", h_offenders },
 };
 
 int sd_control_open(struct siplbd *d, char *err, size_t errlen)

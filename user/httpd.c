@@ -73,6 +73,9 @@ static char *render(struct siplbd *d, size_t *out_len)
 	s.nbackends = nb;
 	s.maglev_rebuilds = d->maglev_rebuilds;
 	s.affinity_entries = affinity_entries(d);
+	s.bans = d->n_bans;
+	s.bans_auto = d->bans_auto;
+	s.bans_expired = d->bans_expired;
 	metrics_snapshot_read(&s, &d->maps);
 	for (;;) {
 		char *nbuf = realloc(buf, cap);
@@ -85,8 +88,12 @@ static char *render(struct siplbd *d, size_t *out_len)
 		buf = nbuf;
 		n = metrics_render(&s, buf, cap);
 		if (n >= 0) {
-			*out_len = (size_t)n;
-			break;
+			int m = sd_streams_metrics(d, buf + n, cap - (size_t)n);
+
+			if (m >= 0) {
+				*out_len = (size_t)n + (size_t)m;
+				break;
+			}
 		}
 		cap *= 2;
 	}

@@ -10,6 +10,8 @@
 const char *const lb_map_names[LB_NMAPS] = {
 	"vips", "backends", "maglev", "affinity", "nexthops", "config",
 	"drop_stats", "slow_stats", "event_stats", "vip_stats", "backend_stats",
+	"vip_policy", "src_buckets", "offenders", "blocklist4", "blocklist6", "aff_budget",
+	"vip_scanners",
 };
 
 int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m)

@@ -20,11 +20,18 @@ struct lb_maps {
 	int event_stats;
 	int vip_stats;
 	int backend_stats;
+	int vip_policy;
+	int src_buckets;
+	int offenders;
+	int blocklist4;
+	int blocklist6;
+	int aff_budget;
+	int vip_scanners;
 };
 
 /* Map names, in struct lb_maps order: also the pin names. */
 extern const char *const lb_map_names[];
-#define LB_NMAPS 11
+#define LB_NMAPS 18
 
 /* Fill m from a loaded (or opened-with-reused-maps) siplb object. Returns 0 or -ENOENT. */
 int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m);

@@ -291,6 +291,13 @@ int metrics_render(const struct metrics_snapshot *s, char *buf, size_t len)
 		 "Dialogs in the affinity map.");
 	out_printf(&o, "siplb_affinity_entries %llu\n",
 		   (unsigned long long)s->affinity_entries);
+	out_head(&o, "siplb_bans", "gauge", "Prefixes in the blocklist (siplbctl ban and auto-bans).");
+	out_printf(&o, "siplb_bans %llu\n", (unsigned long long)s->bans);
+	out_head(&o, "siplb_auto_bans_total", "counter",
+		 "Sources banned by siplbd for staying over their rate budget.");
+	out_printf(&o, "siplb_auto_bans_total %llu\n", (unsigned long long)s->bans_auto);
+	out_head(&o, "siplb_bans_expired_total", "counter", "Bans lifted on expiry.");
+	out_printf(&o, "siplb_bans_expired_total %llu\n", (unsigned long long)s->bans_expired);
 
 	if (o.full) {
 		buf[0] = '\0';

@@ -51,6 +51,9 @@ struct metrics_snapshot {
 	size_t nbackends;
 	__u64 maglev_rebuilds;		/* Maglev tables published */
 	__u64 affinity_entries;		/* dialogs in the affinity map */
+	__u64 bans;			/* prefixes in the blocklist */
+	__u64 bans_auto;		/* auto-bans made */
+	__u64 bans_expired;		/* bans lifted on expiry */
 };
 
 /*

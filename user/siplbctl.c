@@ -45,6 +45,9 @@ static int cmd_stats(int argc, char **argv);
 static int cmd_top(int argc, char **argv);
 static int cmd_reload(int argc, char **argv);
 static int cmd_explain(int argc, char **argv);
+static int cmd_ban(int argc, char **argv);
+static int cmd_unban(int argc, char **argv);
+static int cmd_bans(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "status", "",
@@ -82,9 +85,22 @@ static const struct cmd cmds[] = {
 	  cmd_stats },
 	{ "top", "[--interval SEC] [--count N]",
 	  "Live rates, refreshed every SEC seconds (default 1): packets/s and\n"
-	  "\t\tbytes/s per VIP and per backend, drops/s by reason. Runs until\n"
+	  "\t\tbytes/s per VIP and per backend, drops/s by reason, the top talkers\n"
+	  "\t\t(sources over their rate budget, most drops first). Runs until\n"
 	  "\t\tCtrl-C or N refreshes. With --json, one JSON object per line and interval.",
 	  cmd_top },
+	{ "ban", "PREFIX [--for DURATION]",
+	  "Drop everything from PREFIX (ADDR or ADDR/LEN, IPv4 or IPv6) in XDP,\n"
+	  "\t\tbefore parsing. DURATION is seconds or N[smhd] (default: until\n"
+	  "\t\tunbanned). Kept in the bans file across restarts.",
+	  cmd_ban },
+	{ "unban", "PREFIX",
+	  "Lift a ban (PREFIX as it was banned).",
+	  cmd_unban },
+	{ "bans", "",
+	  "List the bans: prefix, manual or auto (auto-bans of sources that stayed\n"
+	  "\t\tover their rate budget), time left.",
+	  cmd_bans },
 	{ "reload", "",
 	  "Reload the configuration file (as SIGHUP does) and print what changed,\n"
 	  "\t\tor why the new file was refused (the running config stays).",
@@ -925,6 +941,126 @@ static int cmd_remove(int argc, char **argv)
 	return run_simple(req, show_done);
 }
 
+/* "3600", "90s", "10m", "2h", "7d" -> seconds. */
+static int parse_duration(const char *s, unsigned long *out)
+{
+	unsigned long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	if (*end) {
+		if (end[1])
+			return -1;
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -1;
+		}
+	}
+	if (!v || v > 10UL * 365 * 86400 / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static const char *fleft(long long s)
+{
+	char *b = ring();
+
+	if (s >= 86400)
+		snprintf(b, 32, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(b, 32, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(b, 32, "%lldm%llds", s / 60, s % 60);
+	else
+		snprintf(b, 32, "%llds", s);
+	return b;
+}
+
+static int cmd_ban(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		COMMON_LONGOPTS,
+		{ "for", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json_object *req;
+	unsigned long dur = 0;
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS "f:", opts, NULL)) != -1) {
+		if (common_opt(opt))
+			continue;
+		if (opt != 'f')
+			return bad_usage("ban");
+		if (parse_duration(optarg, &dur)) {
+			fprintf(stderr, "siplbctl ban: --for wants seconds or N[smhd], got '%s'\n",
+				optarg);
+			return 2;
+		}
+	}
+	if (argc - optind != 1)
+		return bad_usage("ban");
+	req = new_req("ban");
+	json_object_object_add(req, "prefix", json_object_new_string(argv[optind]));
+	if (dur)
+		json_object_object_add(req, "duration", json_object_new_int64(dur));
+	snprintf(done_msg, sizeof(done_msg), "banned %s%s%s", argv[optind],
+		 dur ? " for " : "", dur ? fleft(dur) : "");
+	return run_simple(req, show_done);
+}
+
+static int cmd_unban(int argc, char **argv)
+{
+	struct json_object *req;
+
+	if (common_args(argc, argv) || argc - optind != 1)
+		return bad_usage(argv[0]);
+	req = new_req("unban");
+	json_object_object_add(req, "prefix", json_object_new_string(argv[optind]));
+	snprintf(done_msg, sizeof(done_msg), "unbanned %s", argv[optind]);
+	return run_simple(req, show_done);
+}
+
+static void show_bans(struct json_object *r)
+{
+	struct json_object *a = jget(r, "bans");
+	struct table t = { .ncol = 3, .align = "lll" };
+	long long left;
+	size_t i;
+
+	tbl_cell(&t, "PREFIX");
+	tbl_cell(&t, "ORIGIN");
+	tbl_cell(&t, "EXPIRES IN");
+	for (i = 0; i < jlen(a); i++) {
+		struct json_object *o = json_object_array_get_idx(a, i);
+
+		tbl_cell(&t, "%s", jstr(o, "prefix", "?"));
+		tbl_cell(&t, "%s", jstr(o, "origin", "?"));
+		tbl_cell(&t, "%s", jnum(o, "expires_in_s", &left) ? fleft(left) : "never");
+	}
+	if (tbl_rows(&t) > 1)
+		tbl_print(&t, "");
+	else
+		printf("no bans\n");
+	printf("auto-bans made %s, bans expired %s, file %s\n", fnum(r, "auto_bans"),
+	       fnum(r, "expired"), jstr(r, "file", "-"));
+}
+
+static int cmd_bans(int argc, char **argv)
+{
+	if (common_args(argc, argv) || argc != optind)
+		return bad_usage(argv[0]);
+	return run_simple(new_req("bans"), show_bans);
+}
+
 static int cmd_weight(int argc, char **argv)
 {
 	struct json_object *req;
@@ -1272,6 +1408,31 @@ static void show_top(struct json_object *r, bool tty)
 		tbl_print(&t, "");
 	else
 		printf("no backends\n");
+
+	a = jget(r, "top_talkers");
+	putchar('\n');
+	t = (struct table){ .ncol = 5, .align = "llrrr" };
+	tbl_cell(&t, "TOP TALKER");
+	tbl_cell(&t, "VIP");
+	tbl_cell(&t, "OVER BUDGET");
+	tbl_cell(&t, "FOR");
+	tbl_cell(&t, "LAST");
+	for (i = 0; i < jlen(a); i++) {
+		struct json_object *o = json_object_array_get_idx(a, i);
+		long long v = 0;
+
+		tbl_cell(&t, "%s", jstr(o, "source", "?"));
+		tbl_cell(&t, "%s", jstr(o, "vip", "?"));
+		tbl_cell(&t, "%s", fnum(o, "over"));
+		jnum(o, "over_for_s", &v);
+		tbl_cell(&t, "%lld s", v);
+		jnum(o, "last_seen_ms_ago", &v);
+		tbl_cell(&t, "%s", fago(v));
+	}
+	if (tbl_rows(&t) > 1)
+		tbl_print(&t, "");
+	else
+		printf("no source over its rate budget\n");
 	if (!tty)
 		putchar('\n');
 	fflush(stdout);
@@ -1362,6 +1523,15 @@ static int cmd_top(int argc, char **argv)
 		}
 		t = mono_s();
 		r = top_rates(ps, pb, s, b, t - tprev);
+		{
+			struct json_object *req = new_req("offenders"), *o;
+
+			json_object_object_add(req, "limit", json_object_new_int(10));
+			o = request(fd, req);
+			json_object_object_add(r, "top_talkers",
+					       o ? json_object_get(jget(o, "offenders")) : NULL);
+			json_object_put(o);
+		}
 		if (g.json) {
 			/* One line per interval, for tools that read lines. */
 			printf("%s\n", json_object_to_json_string_ext(r,

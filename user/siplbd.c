@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "netlink.h"
+#include "tlsctx.h"
 
 #define DEFAULT_CONFIG "/etc/siplb/siplb.yaml"
 /* Health probes and timeouts are checked this often. */
@@ -70,6 +71,20 @@ static int check_config(const char *path)
 	}
 	for (i = 0; i < cfg.n_vips; i++)
 		nb += cfg.vips[i].n_backends;
+	for (i = 0; i < cfg.n_vips; i++) {
+		if (cfg.vips[i].transports & SIPLB_TRANSPORT_TLS) {
+			/* the certificates as siplbd would load them */
+			SSL_CTX *ctx = tlsctx_new(&cfg.tls, err, sizeof(err));
+
+			if (!ctx) {
+				fprintf(stderr, "%s: tls: %s\n", path, err);
+				siplb_config_free(&cfg);
+				return 1;
+			}
+			tlsctx_free(ctx);
+			break;
+		}
+	}
 	printf("%s: ok (instance %s, %zu interface%s, %zu VIP%s, %zu backend%s)\n", path,
 	       cfg.instance, cfg.n_ifaces, cfg.n_ifaces == 1 ? "" : "s", cfg.n_vips,
 	       cfg.n_vips == 1 ? "" : "s", nb, nb == 1 ? "" : "s");
@@ -122,6 +137,8 @@ static void on_tick(struct siplbd *d)
 	sd_health_tick(d, now);
 	sd_drain_due(d);
 	sd_announce_sync(d, false);
+	sd_dos_tick(d);
+	sd_streams_tick(d, now);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
 		sd_nexthop_refresh_all(d);
 	sd_http_run(d);	/* its connection timeouts */
@@ -160,6 +177,10 @@ static int loop(struct siplbd *d)
 				break;
 			case EV_HTTP:
 				sd_http_run(d);
+				break;
+			default:
+				if (evs[i].data.u64 & SD_EV_STREAM)
+					sd_streams_event(d, evs[i].data.u64, evs[i].events);
 				break;
 			}
 		}
@@ -209,12 +230,21 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 		return rc;
 	if (d->reused)
 		sd_adopt_maps(d);
+	rc = sd_streams_prepare(d, cfg, err, sizeof(err));
+	if (rc) {
+		log_err("%s: %s", d->cfg_path, err);
+		return rc;
+	}
 	rc = sd_apply_config(d, cfg, summary, sizeof(summary));
 	if (rc) {
 		log_err("%s: %s", d->cfg_path, summary);
 		return rc;
 	}
 	log_info("configuration applied: %s", summary);
+	sd_bans_load(d);
+	rc = sd_streams_apply(d);
+	if (rc)
+		return rc;
 	rc = sd_ifaces_sync(d);
 	if (rc)
 		return rc;
@@ -234,6 +264,7 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 
 static void teardown(struct siplbd *d)
 {
+	sd_streams_close(d);
 	sd_http_close(d);
 	if (d->ctl)
 		ctl_server_close(d->ctl);
@@ -246,6 +277,7 @@ static void teardown(struct siplbd *d)
 	if (d->hc_fd[1] >= 0)
 		close(d->hc_fd[1]);
 	siplb_config_free(&d->cfg);
+	free(d->bans);
 	free(d->ifaces);
 	free(d->be);
 }

@@ -2,7 +2,8 @@
 /*
  * bench_xdp.c: `make bench`: the XDP fast path under BPF_PROG_TEST_RUN against
  * a MAC-swap-and-XDP_TX baseline measured in the same run, Maglev rebuild
- * time and affinity entry memory. Prints a table and writes build/bench.json.
+ * time and affinity entry memory. Prints a table and writes $BUILD/bench.json
+ * (build/bench.json by default).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -144,6 +145,30 @@ static int setup_balancer(struct siplb *skel)
 	return err;
 }
 
+/*
+ * The cost of DoS absorption turned on for VIP 0: rate limits no benchmark
+ * frame exceeds (10^7 per second and burst, per class) and three scanner
+ * signatures. Returns 0 or -errno.
+ */
+static int setup_dos(struct siplb *skel)
+{
+	static const char *const sigs[] = { "friendly-scanner", "sipvicious", "sipcli" };
+	struct vip_policy p = { .flags = SIPLB_POL_F_SCANNERS };
+	struct scanner_sigs s = { .n = 3 };
+	__u32 vip = 0, c;
+
+	for (c = 0; c < SIPLB_CLASS__MAX; c++) {
+		p.interval_ns[c] = 100;			/* 10^7 per second */
+		p.burst_ns[c] = 10000000ULL * 100;	/* 10^7 at once */
+	}
+	for (c = 0; c < 3; c++)
+		siplb_scanner_sig_set(&s, c, sigs[c], strlen(sigs[c]));
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.vip_scanners), &vip, &s, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(skel->maps.vip_policy), &vip, &p, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -213,6 +238,7 @@ int main(void)
 	struct pkt_addrs a;
 	__u8 payload[PKT_MAX];
 	struct json_object *arr;
+	char json_path[4096];
 	int i, r, len, afd;
 	FILE *f;
 
@@ -261,6 +287,38 @@ int main(void)
 		add(mpps, 1e3 / v, "Mpps/core", 1e3 / bl);
 	}
 
+	/* The same INVITE with rate limits and scanner signatures on; a scanner's
+	 * INVITE dropped. Baseline: the INVITE with nothing on, this run. */
+	{
+		static struct xcase dos[] = {
+			{ .name = "xdp_invite_800_dos_ns", .file = "tests/msgs/invite.sip",
+			  .action = XDP_TX },
+			{ .name = "xdp_scanner_drop_ns", .file = "tests/msgs/invite_scanner.sip",
+			  .action = XDP_DROP },
+		};
+		double td[2][ROUNDS], plain = median(t[0], ROUNDS);
+
+		if (setup_dos(skel)) {
+			fprintf(stderr, "bench: cannot turn the DoS limits on\n");
+			return 1;
+		}
+		for (i = 0; i < 2; i++) {
+			len = read_msg(dos[i].file, payload, sizeof(payload));
+			if (len < 0)
+				return 1;
+			dos[i].len = pkt_build_udp(&a, payload, len, dos[i].frame);
+		}
+		for (r = 0; r < ROUNDS; r++)
+			for (i = 0; i < 2; i++) {
+				td[i][r] = run_ns(bpf_program__fd(skel->progs.siplb_xdp),
+						  dos[i].frame, dos[i].len, dos[i].action, REPEAT);
+				if (td[i][r] < 0)
+					return 1;
+			}
+		for (i = 0; i < 2; i++)
+			add(dos[i].name, median(td[i], ROUNDS), "ns/packet", plain);
+	}
+
 	add("maglev_rebuild_1000_ms", maglev_ms(1000), "ms", maglev_ms(2));
 
 	afd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "aff_probe", sizeof(__u64),
@@ -284,9 +342,11 @@ int main(void)
 		json_object_object_add(o, "ratio", json_object_new_double(ratio));
 		json_object_array_add(arr, o);
 	}
-	f = fopen("build/bench.json", "w");
+	snprintf(json_path, sizeof(json_path), "%s/bench.json",
+		 getenv("BUILD") ? getenv("BUILD") : "build");
+	f = fopen(json_path, "w");
 	if (!f) {
-		fprintf(stderr, "bench: build/bench.json: %s\n", strerror(errno));
+		fprintf(stderr, "bench: %s: %s\n", json_path, strerror(errno));
 		return 1;
 	}
 	fprintf(f, "%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));

@@ -62,6 +62,7 @@ static struct {
 	double seconds;			/* 0: bounded by count only */
 	unsigned long long callids;
 	const char *prefix;
+	const char *user_agent;
 	uint32_t spoof_base, spoof_mask;
 	bool spoof;
 	int threads;
@@ -71,7 +72,7 @@ static struct {
 	bool udp_csum, json, bpf_stats;
 } o = {
 	.sport = 5060, .dport = 5060, .template = "invite", .callids = 10000,
-	.prefix = "xg", .threads = 1, .batch = 64,
+	.prefix = "xg", .user_agent = "siplb-xdpgen/1.0", .threads = 1, .batch = 64,
 };
 
 static struct frame frames[MAX_TEMPLATES];
@@ -124,6 +125,8 @@ static void usage(FILE *f)
 		"                          no --count)\n"
 		"  -k, --callids K         distinct Call-IDs (default 10000; 1..2^32)\n"
 		"  -p, --prefix P          Call-ID prefix (default xg)\n"
+		"  -u, --user-agent UA     User-Agent of the SIP templates (default\n"
+		"                          siplb-xdpgen/1.0; friendly-scanner for a scanner)\n"
 		"      --spoof-src CIDR    random source address per frame out of CIDR, which\n"
 		"                          must lie within 198.18.0.0/15\n"
 		"  -T, --threads N         sending threads (default 1), one per CPU\n"
@@ -323,11 +326,11 @@ static int sip_message(enum tmpl kind, const char *prefix, char *out, size_t siz
 			"CSeq: 1 INVITE\r\n"
 			"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, UPDATE, PRACK\r\n"
 			"Supported: replaces, timer, 100rel\r\n"
-			"User-Agent: siplb-xdpgen/1.0\r\n"
+			"User-Agent: %s\r\n"
 			"Content-Type: application/sdp\r\n"
 			"Content-Length: %d\r\n"
 			"\r\n%s",
-			dst, src, o.sport, src, o.sport, prefix, src, sdplen, sdp);
+			dst, src, o.sport, src, o.sport, prefix, src, o.user_agent, sdplen, sdp);
 	case T_OK:
 		return snprintf(out, size,
 			"SIP/2.0 200 OK\r\n"
@@ -340,11 +343,11 @@ static int sip_message(enum tmpl kind, const char *prefix, char *out, size_t siz
 			"Record-Route: <sip:%s;lr>\r\n"
 			"Allow: INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, UPDATE, PRACK\r\n"
 			"Supported: replaces, timer\r\n"
-			"User-Agent: siplb-xdpgen/1.0\r\n"
+			"User-Agent: %s\r\n"
 			"Content-Type: application/sdp\r\n"
 			"Content-Length: %d\r\n"
 			"\r\n%s",
-			dst, prefix, dst, src, o.sport, dst, sdplen, sdp);
+			dst, prefix, dst, src, o.sport, dst, o.user_agent, sdplen, sdp);
 	case T_BYE:
 		return snprintf(out, size,
 			"BYE sip:bob@%s:5060 SIP/2.0\r\n"
@@ -354,10 +357,10 @@ static int sip_message(enum tmpl kind, const char *prefix, char *out, size_t siz
 			"To: <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
 			"Call-ID: %s-" DIGITS "@%s\r\n"
 			"CSeq: 2 BYE\r\n"
-			"User-Agent: siplb-xdpgen/1.0\r\n"
+			"User-Agent: %s\r\n"
 			"Content-Length: 0\r\n"
 			"\r\n",
-			dst, src, o.sport, prefix, src);
+			dst, src, o.sport, prefix, src, o.user_agent);
 	default:
 		return -1;
 	}
@@ -961,6 +964,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "callids", required_argument, NULL, 'k' },
 		{ "prefix", required_argument, NULL, 'p' },
+		{ "user-agent", required_argument, NULL, 'u' },
 		{ "spoof-src", required_argument, NULL, 3 },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "cpus", required_argument, NULL, 'c' },
@@ -1008,7 +1012,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "i:m:s:d:t:n:S:k:p:T:c:b:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:m:s:d:t:n:S:k:p:u:T:c:b:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			o.iface = optarg;
@@ -1055,6 +1059,11 @@ int main(int argc, char **argv)
 			if (strlen(optarg) > 40 || strpbrk(optarg, " \t\r\n@"))
 				goto bad;
 			o.prefix = optarg;
+			break;
+		case 'u':
+			if (!*optarg || strlen(optarg) > 64 || strpbrk(optarg, "\r\n"))
+				goto bad;
+			o.user_agent = optarg;
 			break;
 		case 3:
 			if (parse_spoof(optarg)) {

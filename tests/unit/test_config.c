@@ -135,6 +135,31 @@ Test(config, full_file_sets_every_field, .fini = t_free)
 	cr_assert_eq(v->reg_key, SIPLB_REGKEY_CALLID);
 	cr_assert_eq(v->n_backends, 0, "an empty backends list is allowed");
 	cr_assert_null(v->backends);
+
+	cr_assert_eq(t_cfg.vips[0].tls_port, 5081);
+	cr_assert_eq(t_cfg.vips[1].tls_port, 5061);
+	cr_assert_str_eq(t_cfg.tls.cert, "/etc/siplb/chain.pem");
+	cr_assert_str_eq(t_cfg.tls.key, "/etc/siplb/key.pem");
+	cr_assert_str_eq(t_cfg.tls.ciphers, "ECDHE+AESGCM:ECDHE+CHACHA20");
+	cr_assert_str_eq(t_cfg.tls.ciphersuites,
+			 "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	cr_assert_eq(t_cfg.tls.min_version, 0x0304);
+	cr_assert_str_eq(t_cfg.tls.client_ca, "/etc/siplb/clients-ca.pem");
+	cr_assert_eq(t_cfg.tls.verify, SIPLB_TLS_VERIFY_REQUIRE);
+	cr_assert_eq(t_cfg.tls.handshake_ms, 2500);
+	cr_assert_eq(t_cfg.tls.n_sni, 1);
+	cr_assert_str_eq(t_cfg.tls.sni[0].name, "sip.example.com");
+	cr_assert_str_eq(t_cfg.tls.sni[0].cert, "/etc/siplb/sip.pem");
+	cr_assert_str_eq(t_cfg.tls.sni[0].key, "/etc/siplb/sip.key");
+	cr_assert(t_cfg.streams.have_flow_key);
+	cr_assert_eq(t_cfg.streams.flow_key[0], 0);
+	cr_assert_eq(t_cfg.streams.flow_key[31], 0x1f);
+	cr_assert_eq(t_cfg.streams.relay_port, 5070);
+	cr_assert_eq(t_cfg.streams.max_conns, 500);
+	cr_assert_eq(t_cfg.streams.max_header, 8192);
+	cr_assert_eq(t_cfg.streams.max_body, 4096);
+	cr_assert_eq(t_cfg.streams.idle_s, 120);
+	cr_assert_eq(t_cfg.streams.msg_timeout_ms, 3000);
 }
 
 Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
@@ -178,6 +203,74 @@ Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
 	cr_assert_eq(v->backends[0].port, 5060);
 	cr_assert_eq(v->backends[0].weight, 100);
 	cr_assert_eq(v->backends[0].state, SIPLB_BE_UP);
+	/* DoS: no per-source limits, affinity cap on, bans persisted per instance */
+	cr_assert_eq(t_cfg.aff_new_max, 125000);
+	cr_assert_str_eq(t_cfg.bans_file, "/var/lib/siplb/default.bans");
+	cr_assert_eq(v->rate[0], 0);
+	cr_assert_eq(v->rate[1], 0);
+	cr_assert_eq(v->ban_after, 0);
+	cr_assert_eq(v->max_msg, 0);
+	cr_assert_not(v->drop_unknown_resp);
+}
+
+Test(config, dos_settings_are_read_per_vip, .fini = t_free)
+{
+	const struct siplb_cfg_vip *v;
+
+	t_load_ok(T_DIR "dos.yaml");
+	cr_assert_eq(t_cfg.aff_new_max, 50000);
+	cr_assert_str_eq(t_cfg.bans_file, "/tmp/siplb-test.bans");
+	v = &t_cfg.vips[0];
+	cr_assert_eq(v->rate[SIPLB_CLASS_DIALOG], 20);
+	cr_assert_eq(v->burst[SIPLB_CLASS_DIALOG], 40);
+	cr_assert_eq(v->rate[SIPLB_CLASS_OTHER], 500);
+	cr_assert_eq(v->burst[SIPLB_CLASS_OTHER], 500, "burst defaults to one second's worth");
+	cr_assert_eq(v->ban_after, 10);
+	cr_assert_eq(v->ban_for, 600);
+	cr_assert_eq(v->max_msg, 4000);
+	cr_assert(v->drop_unknown_resp);
+	v = &t_cfg.vips[1];
+	cr_assert_eq(v->rate[0], 0);
+	cr_assert_eq(v->ban_after, 5);
+	cr_assert_eq(v->ban_for, 3600, "auto-bans last an hour by default");
+	cr_assert_not(v->drop_unknown_resp);
+	cr_assert_eq(v->n_scanners, 0);
+	v = &t_cfg.vips[2];
+	cr_assert_eq(v->n_scanners, 3);
+	cr_assert_str_eq(v->scanners[0], "friendly-scanner");
+	cr_assert_str_eq(v->scanners[2], "SIPcli");
+}
+
+Test(config, rejects_a_scanner_signature_over_16_bytes, .fini = t_free)
+{
+	t_bad("bad-scanner-long.yaml", 7, "vips[0].scanner_user_agents[1]", "longer than 16 bytes");
+}
+
+Test(config, rejects_a_rate_of_zero, .fini = t_free)
+{
+	t_bad("bad-rate-zero.yaml", 6, "vips[0].rate_limit.other.rate", "0 is out of range");
+}
+
+Test(config, rejects_a_bucket_without_rate, .fini = t_free)
+{
+	t_bad("bad-rate-missing.yaml", 7, "vips[0].rate_limit.dialog_creating",
+	      "missing required setting 'rate'");
+}
+
+Test(config, rejects_auto_ban_without_after, .fini = t_free)
+{
+	t_bad("bad-ban-after.yaml", 6, "vips[0].auto_ban", "missing required setting 'after'");
+}
+
+Test(config, rejects_a_boolean_that_is_not_one, .fini = t_free)
+{
+	t_bad("bad-drop-unknown.yaml", 5, "vips[0].drop_unknown_responses",
+	      "'maybe' is not one of false or true");
+}
+
+Test(config, rejects_a_relative_bans_file, .fini = t_free)
+{
+	t_bad("bad-bans-file.yaml", 3, "bans_file", "not an absolute path");
 }
 
 Test(config, example_file_is_valid, .fini = t_free)
@@ -352,4 +445,52 @@ Test(config, rejects_an_announce_table_that_routes_traffic, .fini = t_free)
 Test(config, rejects_a_dialog_window_over_a_week, .fini = t_free)
 {
 	t_bad("bad-dialog-window.yaml", 4, "affinity.dialog_window", "604801");
+}
+
+Test(config, stream_settings_have_documented_defaults, .fini = t_free)
+{
+	t_load_ok(T_DIR "minimal.yaml");
+	cr_assert_eq(t_cfg.vips[0].tls_port, 5061);
+	cr_assert_null(t_cfg.tls.cert);
+	cr_assert_eq(t_cfg.tls.min_version, 0x0303);
+	cr_assert_eq(t_cfg.tls.verify, SIPLB_TLS_VERIFY_NONE);
+	cr_assert_eq(t_cfg.tls.handshake_ms, 5000);
+	cr_assert_not(t_cfg.streams.have_flow_key);
+	cr_assert_eq(t_cfg.streams.relay_port, 5060);
+	cr_assert_eq(t_cfg.streams.max_conns, 10000);
+	cr_assert_eq(t_cfg.streams.max_header, 16384);
+	cr_assert_eq(t_cfg.streams.max_body, 65536);
+	cr_assert_eq(t_cfg.streams.idle_s, 600);
+	cr_assert_eq(t_cfg.streams.msg_timeout_ms, 10000);
+}
+
+Test(config, rejects_tls_vip_without_certificate, .fini = t_free)
+{
+	t_bad("bad-tls-nocert.yaml", 4, "tls.certificate", "vips[0] takes tls");
+}
+
+Test(config, rejects_tcp_vip_without_flow_token_key, .fini = t_free)
+{
+	t_bad("bad-no-flowkey.yaml", 4, "streams.flow_token_key", "missing");
+}
+
+Test(config, rejects_flow_token_key_of_wrong_length, .fini = t_free)
+{
+	t_bad("bad-flowkey.yaml", 10, "streams.flow_token_key", "expected 64 hex digits");
+}
+
+Test(config, rejects_verify_client_without_client_ca, .fini = t_free)
+{
+	t_bad("bad-verify-noca.yaml", 4, "tls.client_ca", "verify_client require");
+}
+
+Test(config, rejects_unknown_tls_version_and_relative_path, .fini = t_free)
+{
+	t_bad("bad-tls-version.yaml", 6, "tls.min_version", "'1.1' is not one of 1.2 or 1.3");
+	t_bad("bad-tls-relpath.yaml", 4, "tls.key", "not an absolute path");
+}
+
+Test(config, rejects_tls_port_equal_to_tcp_port, .fini = t_free)
+{
+	t_bad("bad-tls-port.yaml", 5, "vips[0].tls_port", "also the VIP's TCP port");
 }

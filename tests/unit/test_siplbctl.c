@@ -169,7 +169,8 @@ Test(siplbctl, an_unknown_command_or_option_is_bad_usage)
 Test(siplbctl, help_lists_every_command)
 {
 	static const char *const names[] = { "status", "backends", "add", "remove", "drain",
-		"undrain", "weight", "stats", "top", "reload", "explain", "parse" };
+		"undrain", "weight", "stats", "top", "reload", "explain", "parse", "ban", "unban",
+		"bans" };
 	char out[16384], want[32];
 	size_t i;
 
@@ -252,6 +253,14 @@ static int fake(void *arg, struct json_object *req, struct json_object *resp,
 		add_canned(resp, buf);
 	} else if (!strcmp(cmd, "add")) {
 		add_canned(resp, "{\"id\":9}");
+	} else if (!strcmp(cmd, "bans")) {
+		add_canned(resp, "{\"bans\":[{\"prefix\":\"198.18.7.0/24\",\"origin\":\"manual\","
+			   "\"expires\":0,\"expires_in_s\":null},{\"prefix\":\"198.18.9.9/32\","
+			   "\"origin\":\"auto\",\"expires\":1,\"expires_in_s\":3599}],"
+			   "\"auto_bans\":4,\"expired\":2,\"file\":\"/var/lib/siplb/t.bans\"}");
+	} else if (!strcmp(cmd, "offenders")) {
+		add_canned(resp, "{\"offenders\":[{\"source\":\"198.18.66.6/32\",\"vip\":\"v1\","
+			   "\"over\":12345,\"over_for_s\":7,\"last_seen_ms_ago\":300}],\"total\":1}");
 	}
 	return 0;
 }
@@ -259,7 +268,8 @@ static int fake(void *arg, struct json_object *req, struct json_object *resp,
 static const struct ctl_command fake_cmds[] = {
 	{ "status", fake }, { "backends", fake }, { "stats", fake }, { "add", fake },
 	{ "remove", fake }, { "drain", fake }, { "undrain", fake }, { "weight", fake },
-	{ "reload", fake }, { "explain", fake },
+	{ "reload", fake }, { "explain", fake }, { "ban", fake }, { "unban", fake },
+	{ "bans", fake }, { "offenders", fake },
 };
 
 static void *fake_loop(void *p)
@@ -515,6 +525,48 @@ Test(siplbctl_daemon, commands_send_their_arguments)
 	cr_assert_eq(run_fake("--json remove 3", out, sizeof(out)), 0);
 	cr_assert_str_eq(req_str(4, "backend"), "3");
 	cr_assert_str_eq(out, "{\n}\n");
+}
+
+Test(siplbctl_daemon, ban_unban_and_bans_send_prefix_and_duration)
+{
+	char out[8192];
+
+	cr_assert_eq(run_fake("ban 198.18.7.0/24 --for 2h", out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(req_str(0, "cmd"), "ban");
+	cr_assert_str_eq(req_str(0, "prefix"), "198.18.7.0/24");
+	cr_assert_eq(req_int(0, "duration"), 7200);
+	cr_assert_str_eq(out, "banned 198.18.7.0/24 for 2h0m\n");
+	cr_assert_eq(run_fake("ban 2001:db8::/48", out, sizeof(out)), 0);
+	cr_assert_null(json_object_object_get(json_object_array_get_idx(freqs, 1), "duration"),
+		       "no --for: until unbanned");
+	cr_assert_eq(run_fake("unban 198.18.7.0/24", out, sizeof(out)), 0);
+	cr_assert_str_eq(req_str(2, "cmd"), "unban");
+	cr_assert_str_eq(req_str(2, "prefix"), "198.18.7.0/24");
+	cr_assert_eq(run_fake("bans", out, sizeof(out)), 0);
+	cr_assert_not_null(strstr(out, "198.18.7.0/24"), "%s", out);
+	cr_assert_not_null(strstr(out, "never"), "%s", out);
+	cr_assert_not_null(strstr(out, "59m59s"), "%s", out);
+	cr_assert_not_null(strstr(out, "auto-bans made 4"), "%s", out);
+	cr_assert_eq(run_fake("ban 198.18.7.0/24 --for soon 2>&1", out, sizeof(out)), 2);
+	cr_assert_eq(run_fake("ban 2>&1", out, sizeof(out)), 2);
+}
+
+Test(siplbctl_daemon, top_shows_the_top_talkers)
+{
+	char out[16384];
+	struct json_object *o, *t;
+
+	cr_assert_eq(run_fake("top --json --interval 0.1 --count 1", out, sizeof(out)), 0);
+	o = json_tokener_parse(out);
+	cr_assert_not_null(o, "%s", out);
+	t = json_object_array_get_idx(json_object_object_get(o, "top_talkers"), 0);
+	cr_assert_str_eq(json_object_get_string(json_object_object_get(t, "source")),
+			 "198.18.66.6/32");
+	cr_assert_eq(json_object_get_int64(json_object_object_get(t, "over")), 12345);
+	json_object_put(o);
+	cr_assert_eq(run_fake("top -n 0.1 -c 1", out, sizeof(out)), 0);
+	cr_assert_not_null(strstr(out, "TOP TALKER"), "%s", out);
+	cr_assert_not_null(strstr(out, "198.18.66.6/32"), "%s", out);
 }
 
 Test(siplbctl_daemon, sparse_answers_still_print)
