@@ -34,6 +34,65 @@ static __always_inline bool dos_banned6(const struct in6_addr *saddr)
 	return dos_banned(bpf_map_lookup_elem(&blocklist6, &k));
 }
 
+/*
+ * A word-at-a-time look for ';' in the To value, before sip_to_tag's
+ * byte-at-a-time scan: a tag parameter needs a ';', so a value without one
+ * has none (the usual dialog-creating request), and sip_to_tag only runs on
+ * the others. Not a second detector: it can only say "no ';'". One step: the
+ * eight bytes at frame offset at + x; returns x + 8 (none there),
+ * DOS_SEMI_SEEN (a ';' within len bytes from at: ask sip_to_tag) or
+ * DOS_SEMI_END (the packet ends within the word: ask sip_to_tag too).
+ * A global function: the verifier checks it once.
+ */
+#define DOS_SEMI_SEEN (-1)
+#define DOS_SEMI_END (-2)
+__noinline int dos_semi_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 len)
+{
+	const __u8 *data = (const __u8 *)(long)ctx->data;
+	const __u8 *end = (const __u8 *)(long)ctx->data_end;
+	const __u8 *p;
+	__u64 w, low;
+	__u32 j;
+
+	if (at > SIP_MAX_PAYLOAD_OFF + SIP_POS_MASK || x > SIP_VALUE_MAX)
+		return DOS_SEMI_END;
+	SIPLB_CLAMP(at, 8191);
+	SIPLB_CLAMP(x, 1023);
+	p = data + at + x;
+	if (p + 8 > end)
+		return DOS_SEMI_END;
+	w = SIPLB_LD64(p) ^ (DOS_ONES * ';');
+	low = (w - DOS_ONES) & ~w & DOS_HIGH;	/* 0x80 in each ';' byte, from the lowest */
+	if (!low)
+		return x + 8;
+	low &= -low;
+	/* byte index of the lowest ';': 1 << 8j times 0x0001..07 puts j on top */
+	j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
+	return x + j < len ? DOS_SEMI_SEEN : (int)(x + 8);
+}
+
+/* Does the To value carry a tag? sip_to_tag, unless it has no ';' at all.
+ * A global function (0 or 1): verified once for its two callers. */
+__noinline int dos_to_tag(struct xdp_md *ctx, __u32 off, const struct sip_msg *m)
+{
+	__u32 len;
+	int x = 0, i;
+
+	if (!m)
+		return 0;
+	len = m->to_len < SIP_VALUE_MAX ? m->to_len : SIP_VALUE_MAX;
+	if (!len)
+		return 0;
+	for (i = 0; i < SIP_VALUE_MAX / 8; i++) {
+		x = dos_semi_step(ctx, off + m->to_off, x, len);
+		if (x < 0)
+			break;
+		if ((__u32)x >= len)
+			return 0;
+	}
+	return sip_to_tag(ctx, off, m);
+}
+
 /* Scanner signatures ------------------------------------------------------ */
 
 /* Bytes of the User-Agent value searched for a signature: scanners name themselves first. */
@@ -215,7 +274,8 @@ __noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
  * The budget a message draws on. Dialog-creating: INVITE, SUBSCRIBE,
  * OPTIONS and MESSAGE outside a dialog (no To tag), and every REGISTER.
  * *tag: whether To carries a tag, -1 while not looked for; looked for here
- * (sip_to_tag, the one To tag detector, shared with steering) only when the
+ * (sip_to_tag, the one To tag detector, shared with steering; dos_to_tag
+ * skips it for a value without ';') only when the
  * class depends on it, and kept for the caller.
  */
 static __always_inline __u32 dos_class(struct xdp_md *ctx, __u32 off,
@@ -231,7 +291,7 @@ static __always_inline __u32 dos_class(struct xdp_md *ctx, __u32 off,
 	case SIP_METHOD_OPTIONS:
 	case SIP_METHOD_MESSAGE:
 		if (*tag < 0)
-			*tag = m->to_len ? sip_to_tag(ctx, off, m) : 0;
+			*tag = dos_to_tag(ctx, off, m);
 		return *tag ? SIPLB_CLASS_OTHER : SIPLB_CLASS_DIALOG;
 	default:
 		return SIPLB_CLASS_OTHER;

@@ -198,7 +198,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	slot = h % cfg->maglev_size;
 	/* Only now, with no affinity: is there a To tag? */
 	if (tag < 0)
-		tag = m->to_len ? sip_to_tag(ctx, off, m) : 0;
+		tag = dos_to_tag(ctx, off, m);
 	if (tag && m->kind == SIP_KIND_REQUEST)
 		id = pick_in_dialog(vi, cfg, slot, now, &older);
 	else

@@ -451,6 +451,41 @@ Test(dos, only_dialog_creating_requests_and_tagged_responses_create_affinity_ent
 	lbt_close(t);
 }
 
+/* An INVITE with To value to: the DoS class and steering see the tag as sip_to_tag does. */
+static __u32 send_invite_to(struct lbt *t, const char *callid, const char *to)
+{
+	char msg[1024];
+	int n = snprintf(msg, sizeof(msg),
+			 "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK%s\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "To: %s\r\n"
+			 "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: 1 INVITE\r\n"
+			 "Content-Length: 0\r\n"
+			 "\r\n", callid, to, callid);
+
+	return send_from(t, "198.18.0.10", msg, n);
+}
+
+Test(dos, the_to_tag_is_sip_to_tags_also_with_the_semicolon_prefilter, .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+
+	cr_expect_eq(send_invite_to(t, "ws@x", "<sip:b@c> ; TAG = x1"), XDP_TX);
+	cr_expect_not(has_affinity(t, V4, "ws@x"), "tag with whitespace: in-dialog");
+	cr_expect_eq(send_invite_to(t, "q@x", "\"a;tag=no\" <sip:b@c;tag=no>"), XDP_TX);
+	cr_expect(has_affinity(t, V4, "q@x"), "';tag=' in quotes and <>: no tag");
+	cr_expect_eq(send_invite_to(t, "semi@x", "<sip:b@c>;foo=1;tagx=2"), XDP_TX);
+	cr_expect(has_affinity(t, V4, "semi@x"), "';' but no tag parameter");
+	cr_expect_eq(send_invite_to(t, "late@x",
+				    "\"A very long display name to push the tag past one word\" "
+				    "<sip:bob@biloxi.example.com>;tag=late"), XDP_TX);
+	cr_expect_not(has_affinity(t, V4, "late@x"), "a tag after many words");
+	lbt_close(t);
+}
+
 Test(dos, a_rate_limited_invite_creates_no_affinity_entry, .timeout = 30)
 {
 	struct lbt *t = setup(4096);
