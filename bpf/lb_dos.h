@@ -10,8 +10,6 @@
 #include "siplb_maps.h"
 #include "lb_maps.h"
 
-/* Bytes of a To value searched for ";tag=" (a longer value counts as tagless). */
-#define DOS_TO_MAX 256u
 #define DOS_ONES 0x0101010101010101ULL
 #define DOS_HIGH 0x8080808080808080ULL
 
@@ -37,16 +35,18 @@ static __always_inline bool dos_banned6(const struct in6_addr *saddr)
 }
 
 /*
- * One step of the search for ";tag=" (name case-insensitive, no whitespace
- * around '=') at frame offset at + x, within len bytes from at: returns the offset after the step, or
- * DOS_TAG_FOUND, or DOS_TAG_END when the packet ends. A step skips eight
- * bytes without ';' or looks at the first ';' among them. A global function:
- * the verifier checks it once, and x stays unknown to it in the caller's
- * loop, so the iterations of that loop are one verifier state.
+ * A word-at-a-time look for ';' in the To value, before sip_to_tag's
+ * byte-at-a-time scan: a tag parameter needs a ';', so a value without one
+ * has none (the usual dialog-creating request), and sip_to_tag only runs on
+ * the others. Not a second detector: it can only say "no ';'". One step: the
+ * eight bytes at frame offset at + x; returns x + 8 (none there),
+ * DOS_SEMI_SEEN (a ';' within len bytes from at: ask sip_to_tag) or
+ * DOS_SEMI_END (the packet ends within the word: ask sip_to_tag too).
+ * A global function: the verifier checks it once.
  */
-#define DOS_TAG_FOUND (-1)
-#define DOS_TAG_END (-2)
-__noinline int dos_tag_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 len)
+#define DOS_SEMI_SEEN (-1)
+#define DOS_SEMI_END (-2)
+__noinline int dos_semi_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 len)
 {
 	const __u8 *data = (const __u8 *)(long)ctx->data;
 	const __u8 *end = (const __u8 *)(long)ctx->data_end;
@@ -54,54 +54,43 @@ __noinline int dos_tag_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 len)
 	__u64 w, low;
 	__u32 j;
 
-	if (at > SIP_MAX_PAYLOAD_OFF + SIP_POS_MASK || x > DOS_TO_MAX)
-		return DOS_TAG_END;
+	if (at > SIP_MAX_PAYLOAD_OFF + SIP_POS_MASK || x > SIP_VALUE_MAX)
+		return DOS_SEMI_END;
 	SIPLB_CLAMP(at, 8191);
-	SIPLB_CLAMP(x, 511);
+	SIPLB_CLAMP(x, 1023);
 	p = data + at + x;
-	if (p + 8 > end) {
-		/* the last bytes of the packet, one at a time */
-		if (p + 5 > end)
-			return DOS_TAG_END;
-		j = 0;
-	} else {
-		w = SIPLB_LD64(p) ^ (DOS_ONES * ';');
-		low = (w - DOS_ONES) & ~w & DOS_HIGH;	/* 0x80 in each ';' byte, from the lowest */
-		if (!low)
-			return x + 8;
-		low &= -low;
-		/* byte index of the lowest ';': 1 << 8j times 0x0001..07 puts j on top */
-		j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
-		SIPLB_CLAMP(j, 7);
-		if (x + j >= len)
-			return DOS_TAG_END;	/* a ';' of the next header */
-		p += j;
-		if (p + 5 > end)
-			return DOS_TAG_END;
-	}
-	if (p[0] == ';' && (p[1] | 0x20) == 't' && (p[2] | 0x20) == 'a' &&
-	    (p[3] | 0x20) == 'g' && p[4] == '=')
-		return DOS_TAG_FOUND;
-	return x + j + 1;
+	if (p + 8 > end)
+		return DOS_SEMI_END;
+	w = SIPLB_LD64(p) ^ (DOS_ONES * ';');
+	low = (w - DOS_ONES) & ~w & DOS_HIGH;	/* 0x80 in each ';' byte, from the lowest */
+	if (!low)
+		return x + 8;
+	low &= -low;
+	/* byte index of the lowest ';': 1 << 8j times 0x0001..07 puts j on top */
+	j = ((low >> 7) * 0x0001020304050607ULL) >> 56;
+	return x + j < len ? DOS_SEMI_SEEN : (int)(x + 8);
 }
 
-/* Does the To value (payload offset pos, len bytes) carry a tag? At most
- * DOS_TO_MAX bytes and 64 steps are looked at: past them, no tag. */
-static __always_inline bool dos_to_tagged(struct xdp_md *ctx, __u32 off, __u32 pos,
-					 __u32 len)
+/* Does the To value carry a tag? sip_to_tag, unless it has no ';' at all.
+ * A global function (0 or 1): verified once for its two callers. */
+__noinline int dos_to_tag(struct xdp_md *ctx, __u32 off, const struct sip_msg *m)
 {
+	__u32 len;
 	int x = 0, i;
 
-	if (len > DOS_TO_MAX)
-		len = DOS_TO_MAX;
-	for (i = 0; i < 64; i++) {
-		x = dos_tag_step(ctx, off + pos, x, len);
-		if (x == DOS_TAG_FOUND)
-			return true;
-		if (x < 0 || (__u32)x >= len)
-			return false;
+	if (!m)
+		return 0;
+	len = m->to_len < SIP_VALUE_MAX ? m->to_len : SIP_VALUE_MAX;
+	if (!len)
+		return 0;
+	for (i = 0; i < SIP_VALUE_MAX / 8; i++) {
+		x = dos_semi_step(ctx, off + m->to_off, x, len);
+		if (x < 0)
+			break;
+		if ((__u32)x >= len)
+			return 0;
 	}
-	return false;
+	return sip_to_tag(ctx, off, m);
 }
 
 /* Scanner signatures ------------------------------------------------------ */
@@ -119,7 +108,8 @@ static __always_inline bool dos_to_tagged(struct xdp_md *ctx, __u32 off, __u32 p
  * the word at p against '\n', the word at p + 1 against 'u'); only a
  * candidate is compared with "User-Agent". Returns the next x, DOS_UA_END,
  * or DOS_UA_FOUND with *vpos set to the value's offset from at (after the
- * colon and whitespace). A global function, like dos_tag_step().
+ * colon and whitespace). A global function: the verifier checks it once,
+ * and x stays unknown to it in the caller's loop.
  */
 __noinline int dos_ua_step(struct xdp_md *ctx, __u32 at, __u32 x, __u32 *vpos)
 {
@@ -283,9 +273,13 @@ __noinline int dos_scanner(struct xdp_md *ctx, __u32 off, __u32 hdr_end,
 /*
  * The budget a message draws on. Dialog-creating: INVITE, SUBSCRIBE,
  * OPTIONS and MESSAGE outside a dialog (no To tag), and every REGISTER.
+ * *tag: whether To carries a tag, -1 while not looked for; looked for here
+ * (sip_to_tag, the one To tag detector, shared with steering; dos_to_tag
+ * skips it for a value without ';') only when the
+ * class depends on it, and kept for the caller.
  */
 static __always_inline __u32 dos_class(struct xdp_md *ctx, __u32 off,
-				       const struct sip_msg *m)
+				       const struct sip_msg *m, int *tag)
 {
 	if (m->kind != SIP_KIND_REQUEST)
 		return SIPLB_CLASS_OTHER;
@@ -296,9 +290,9 @@ static __always_inline __u32 dos_class(struct xdp_md *ctx, __u32 off,
 	case SIP_METHOD_SUBSCRIBE:
 	case SIP_METHOD_OPTIONS:
 	case SIP_METHOD_MESSAGE:
-		if (m->to_len && dos_to_tagged(ctx, off, m->to_off, m->to_len))
-			return SIPLB_CLASS_OTHER;
-		return SIPLB_CLASS_DIALOG;
+		if (*tag < 0)
+			*tag = dos_to_tag(ctx, off, m);
+		return *tag ? SIPLB_CLASS_OTHER : SIPLB_CLASS_DIALOG;
 	default:
 		return SIPLB_CLASS_OTHER;
 	}

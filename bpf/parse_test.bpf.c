@@ -19,7 +19,7 @@ struct parse_result {
 	__u32 payload_off;	/* UDP payload offset in the frame */
 	__s32 via_rc;
 	__s32 aor_rc;
-	__u32 pad;
+	__s32 tag_rc;		/* sip_to_tag */
 	__u64 callid_hash;	/* keyed hash of the Call-ID value */
 };
 
@@ -64,6 +64,7 @@ int parse_test(struct xdp_md *ctx)
 	sip_scan(ctx, off, &r->msg);
 	r->via_rc = sip_via(ctx, off, &r->msg, &r->via);
 	r->aor_rc = sip_to_aor(ctx, off, &r->msg, &r->aor);
+	r->tag_rc = sip_to_tag(ctx, off, &r->msg);
 	r->callid_hash = 0;
 	if (r->msg.callid_len)
 		r->callid_hash = siplb_hash(ctx, off + r->msg.callid_off,

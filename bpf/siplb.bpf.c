@@ -86,6 +86,56 @@ struct pkt_meta {
 	__be32 src[2];		/* IPv4 source in src[0], or the IPv6 source's /64 */
 };
 
+/* Backend id in slot h of the VIP's table generation gen, or SIPLB_NO_BACKEND. */
+static __always_inline __u32 maglev_pick(const struct vip_info *vi,
+					 const struct siplb_config *cfg,
+					 __u32 gen, __u32 slot)
+{
+	__u32 idx = siplb_maglev_index(vi->vip_id, gen & (SIPLB_MAGLEV_GENS - 1),
+				       cfg->maglev_size, slot);
+	__u32 *id = bpf_map_lookup_elem(&maglev, &idx);
+
+	return id ? *id : SIPLB_NO_BACKEND;
+}
+
+/* Is backend id one of this VIP's and not down? */
+static __always_inline bool usable(const struct vip_info *vi, __u32 id)
+{
+	struct backend *be = bpf_map_lookup_elem(&backends, &id);
+
+	return be && be->family && be->vip_id == vi->vip_id &&
+	       be->state != SIPLB_BE_DOWN;
+}
+
+/*
+ * An in-dialog request that no affinity entry places (another instance saw
+ * its dialog begin, or this one lost the entry): the oldest generation still
+ * within the dialog window whose pick is not down, so a dialog that began
+ * before a drain or scale-up stays where it began. The live generation last.
+ * Every instance computes the same function of the key, the generations and
+ * the backend states. Rule and limits: docs/architecture.md.
+ */
+static __always_inline __u32 pick_in_dialog(const struct vip_info *vi,
+					    const struct siplb_config *cfg,
+					    __u32 slot, __u32 now, bool *older)
+{
+	__u32 i, g, id, live = vi->gen & (SIPLB_MAGLEV_GENS - 1);
+
+	for (i = 1; i < SIPLB_MAGLEV_GENS; i++) {
+		g = (live + i) & (SIPLB_MAGLEV_GENS - 1);
+		/* an empty generation, or one whose window has passed */
+		if (vi->gen_until[g] <= now)
+			continue;
+		id = maglev_pick(vi, cfg, g, slot);
+		if (id != SIPLB_NO_BACKEND && usable(vi, id)) {
+			count(&event_stats, SIPLB_EV_IN_DIALOG_GEN);
+			*older = true;
+			return id;
+		}
+	}
+	return maglev_pick(vi, cfg, live, slot);
+}
+
 /* steer() found a response for no known dialog and the VIP drops those. */
 #define STEER_UNKNOWN 0xfffffffeu
 
@@ -97,13 +147,15 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 				   const struct siplb_config *cfg,
 				   const struct vip_policy *pol,
 				   __u32 cls, /* enum siplb_class; __MAX: not worked out yet */
+				   int tag, /* To tag: 1, 0, or -1: not looked for yet */
 				   struct sip_msg *m, __u32 off, __u64 *hash)
 {
 	__u32 key_off = off + m->callid_off, key_len = m->callid_len;
 	struct affinity *aff, fresh;
 	struct backend *be;
-	__u32 id, idx, now;
+	__u32 id, now, slot;
 	__u64 h, akey;
+	bool older = false;
 
 	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
 		struct sip_aor a;
@@ -143,30 +195,35 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		return STEER_UNKNOWN;
 	if (!vi->up || !cfg->maglev_size)
 		return SIPLB_NO_BACKEND;
-	idx = siplb_maglev_index(vi->vip_id, vi->gen & (SIPLB_MAGLEV_GENS - 1),
-				 cfg->maglev_size, h % cfg->maglev_size);
-	{
-		__u32 *slot = bpf_map_lookup_elem(&maglev, &idx);
-
-		if (!slot)
-			return SIPLB_NO_BACKEND;
-		id = *slot;
-	}
+	slot = h % cfg->maglev_size;
+	/* Only now, with no affinity: is there a To tag? */
+	if (tag < 0)
+		tag = dos_to_tag(ctx, off, m);
+	if (tag && m->kind == SIP_KIND_REQUEST)
+		id = pick_in_dialog(vi, cfg, slot, now, &older);
+	else
+		id = maglev_pick(vi, cfg, vi->gen, slot);
 	be = bpf_map_lookup_elem(&backends, &id);
 	if (!be || be->state == SIPLB_BE_DOWN)
 		return SIPLB_NO_BACKEND;
 	count(&event_stats, SIPLB_EV_MAGLEV_PICK);
 
 	/*
-	 * Remember where a dialog-creating request went (it has passed the
-	 * rate limits), or where an entry that idled out or pointed at a down
-	 * backend moves to. Anything else for an unknown dialog only follows
-	 * the table: a flood of fresh Call-IDs in BYEs or responses creates
-	 * nothing, and above aff_new_max neither do dialog-creating requests.
+	 * Remember where a message went when it begins a dialog here or tells
+	 * this instance about one (each new entry within this CPU's budget of
+	 * aff_new_max a second): a dialog-creating request (it has passed the
+	 * rate limits); a response with a To tag (the callee's side of a dialog
+	 * often reaches another instance than the caller's); an in-dialog
+	 * request that an earlier generation placed. And where an entry that
+	 * idled out or pointed at a down backend moves to. Anything else for an
+	 * unknown dialog only follows the table: a flood of fresh Call-IDs in
+	 * BYEs or untagged responses creates nothing, and above aff_new_max
+	 * nothing new is recorded at all. Rule: docs/architecture.md.
 	 */
 	if (!aff && cls == SIPLB_CLASS__MAX)
-		cls = dos_class(ctx, off, m);
-	if (aff || (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
+		cls = dos_class(ctx, off, m, &tag);
+	if (aff || older || (m->kind == SIP_KIND_RESPONSE && tag) ||
+	    (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
 		if (!aff && !dos_aff_budget(cfg)) {
 			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
 			return id;
@@ -215,7 +272,7 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	struct src_key sk;
 	__u32 zero = 0, id, vip_id = vi->vip_id, cls, why;
 	__u64 h = 0;
-	int verdict, err;
+	int verdict, err, tag = -1;
 
 	pol = bpf_map_lookup_elem(&vip_policy, &vip_id);
 	if (!pol)
@@ -235,7 +292,7 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	cls = SIPLB_CLASS__MAX;
 	if ((pol->interval_ns[SIPLB_CLASS_DIALOG] | pol->interval_ns[SIPLB_CLASS_OTHER]) ||
 	    (pol->flags & SIPLB_POL_F_SCANNERS))
-		cls = dos_class(ctx, pm->off, &m);
+		cls = dos_class(ctx, pm->off, &m, &tag);
 	/* scanners probe with requests that open dialogs: only those pay the search */
 	if ((pol->flags & SIPLB_POL_F_SCANNERS) && cls == SIPLB_CLASS_DIALOG) {
 		const struct scanner_sigs *sigs = bpf_map_lookup_elem(&vip_scanners, &vip_id);
@@ -256,7 +313,7 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return XDP_PASS;
-	id = steer(ctx, vi, cfg, pol, cls, &m, pm->off, &h);
+	id = steer(ctx, vi, cfg, pol, cls, tag, &m, pm->off, &h);
 	if (id == STEER_UNKNOWN)
 		return drop(SIPLB_DROP_UNKNOWN_DIALOG);
 	if (id == SIPLB_NO_BACKEND)

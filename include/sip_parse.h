@@ -1359,4 +1359,91 @@ SIPLB_SUBPROG int sip_to_aor(SIP_WIN_PARAM, __u32 off, const struct sip_msg *m,
 	return 0;
 }
 
+/* To tag scanner states (sip_to_tag). */
+enum sip_tag_state {
+	TS_PLAIN,	/* outside quotes and <>: a ';' starts a header parameter */
+	TS_QUOTE,	/* inside a quoted display name */
+	TS_QESC,	/* after a backslash in it */
+	TS_ANGLE,	/* inside <...>: URI parameters are not header parameters */
+	TS_SEMI,	/* after ';' (and whitespace) */
+	TS_T,		/* ";t" */
+	TS_TA,		/* ";ta" */
+	TS_TAG,		/* ";tag" (and whitespace): '=' makes it a tag */
+};
+
+/*
+ * One byte c of the To tag scan; the state is *st. Returns 1 when a tag
+ * parameter is found, 0 to go on. A function of its own, like sip_aor_step.
+ */
+SIPLB_SUBPROG int sip_tag_step(int c, __u8 *st)
+{
+	__u8 s;
+
+	if (!st)
+		return 0;
+	s = SIP_VOL(*st);
+	switch (s) {
+	case TS_QUOTE:
+		s = c == '\\' ? TS_QESC : c == '"' ? TS_PLAIN : TS_QUOTE;
+		break;
+	case TS_QESC:
+		s = TS_QUOTE;
+		break;
+	case TS_ANGLE:
+		if (c == '>')
+			s = TS_PLAIN;
+		break;
+	case TS_SEMI:
+	case TS_TAG:
+		if (sip_is_ws(c))
+			break;
+		if (s == TS_TAG && c == '=')
+			return 1;
+		s = (s == TS_SEMI && (c | 0x20) == 't') ? TS_T :
+		    c == ';' ? TS_SEMI : TS_PLAIN;
+		break;
+	case TS_T:
+		s = (c | 0x20) == 'a' ? TS_TA : c == ';' ? TS_SEMI : TS_PLAIN;
+		break;
+	case TS_TA:
+		s = (c | 0x20) == 'g' ? TS_TAG : c == ';' ? TS_SEMI : TS_PLAIN;
+		break;
+	default:
+		s = c == '"' ? TS_QUOTE : c == '<' ? TS_ANGLE : c == ';' ? TS_SEMI : TS_PLAIN;
+		break;
+	}
+	SIP_VOL(*st) = s;
+	return 0;
+}
+
+/*
+ * Does the To value carry a tag parameter (";tag=", any case, whitespace
+ * allowed around '=')? A request with one is in-dialog (RFC 3261 12.2). Only
+ * the first SIP_VALUE_MAX bytes of the value are looked at. Returns 1 or 0.
+ */
+SIPLB_SUBPROG int sip_to_tag(SIP_WIN_PARAM, __u32 off, const struct sip_msg *m)
+{
+	SIP_WIN_OPEN;
+	const __u8 *base;
+	__u32 ve, i;
+	__u8 st = TS_PLAIN;
+	int c;
+
+	if (!m || off > SIP_MAX_PAYLOAD_OFF)
+		return 0;
+	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
+	base = data + off;
+	ve = m->to_len < SIP_VALUE_MAX ? m->to_len : SIP_VALUE_MAX;
+	for (i = 0; i < SIP_VALUE_MAX; i++) {
+		if (i >= ve)
+			break;
+		SIP_BYTE(base, end, m->to_off + i, c);
+		if (c < 0)
+			break;
+		if (sip_tag_step(c, &st))
+			return 1;
+	}
+	return 0;
+}
+
 #endif /* SIP_PARSE_H */

@@ -13,7 +13,9 @@
 #define SIPLB_MAX_BACKENDS 4096	/* backend ids 0..4095, shared by all VIPs */
 #endif
 #define SIPLB_MAGLEV_SIZE 65537	/* default Maglev table size (prime) */
-#define SIPLB_MAGLEV_GENS 2	/* table generations per VIP: one live, one being built */
+/* Table generations per VIP, a ring: the live one, the one being built, and
+ * earlier ones kept for the dialog window (in-dialog steering). Power of 2. */
+#define SIPLB_MAGLEV_GENS 8
 #define SIPLB_AFFINITY_DEFAULT (1u << 20) /* dialogs in the affinity map by default */
 
 /* A backend id that names no backend: an empty Maglev slot. */
@@ -49,8 +51,15 @@ struct vip_info {
 	__u8 gen;		/* live Maglev generation, 0..SIPLB_MAGLEV_GENS-1 */
 	__u8 pad;
 	__u32 up;		/* backends in the live table; 0 = none: fail closed */
+	/* Until when generation g may steer in-dialog messages that no affinity
+	 * entry places: 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC; 0 = empty or
+	 * out of the window; SIPLB_GEN_LIVE for the live one. */
+	__u32 gen_until[SIPLB_MAGLEV_GENS];
 };
-SIPLB_STATIC_ASSERT(sizeof(struct vip_info) == 16, "vip_info layout");
+SIPLB_STATIC_ASSERT(sizeof(struct vip_info) == 16 + 4 * SIPLB_MAGLEV_GENS, "vip_info layout");
+
+/* gen_until of the live generation: never out of the window. */
+#define SIPLB_GEN_LIVE 0xffffffffu
 
 enum siplb_backend_state {
 	SIPLB_BE_DOWN = 0,	/* health check failed: never chosen, affinity moves off it */
@@ -124,8 +133,9 @@ enum siplb_event {
 	SIPLB_EV_IDLE_EXPIRED,	/* affinity entry older than the idle timeout */
 	SIPLB_EV_KEY_AOR,	/* REGISTER steered by the To AOR */
 	SIPLB_EV_AFFINITY_CAPPED, /* not recorded: this CPU is over aff_new_max this second */
-	SIPLB_EV_NOT_RECORDED,	/* not recorded: not a dialog-creating request */
+	SIPLB_EV_NOT_RECORDED,	/* not recorded: neither dialog-creating nor in-dialog learning */
 	SIPLB_EV_OFFENDER,	/* a source's over-budget drops reported to offenders */
+	SIPLB_EV_IN_DIALOG_GEN,	/* in-dialog request without affinity: steered by an earlier generation */
 	SIPLB_EV__MAX,
 };
 
@@ -142,6 +152,7 @@ static const char *const siplb_event_names[SIPLB_EV__MAX] = {
 	[SIPLB_EV_AFFINITY_CAPPED] = "affinity_new_capped",
 	[SIPLB_EV_NOT_RECORDED] = "affinity_not_recorded",
 	[SIPLB_EV_OFFENDER] = "offender_reports",
+	[SIPLB_EV_IN_DIALOG_GEN] = "in_dialog_earlier_generation",
 };
 #endif
 

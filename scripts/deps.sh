@@ -14,6 +14,8 @@ pkgs=(
 	jq curl
 	# demo, end-to-end tests and benchmark: real SIP backends and load, the plot
 	kamailio sip-tester gnuplot-nox
+	# scale-out tests: BGP to the ECMP router (BIRD 2)
+	bird2
 	# end-to-end TLS tests: the test CA and certificates
 	openssl
 )

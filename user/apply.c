@@ -29,6 +29,38 @@ __u64 sd_now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+__u64 sd_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sd_drain_due(struct siplbd *d)
+{
+	__u64 now = 0;
+	__u32 id;
+
+	for (id = 0; id < SIPLB_MAX_BACKENDS; id++) {
+		struct sd_backend *b = &d->be[id];
+
+		if (!b->used || !b->drain_at_ms)
+			continue;
+		if (!now)
+			now = sd_realtime_ms();
+		if (now < b->drain_at_ms)
+			continue;
+		b->drain_at_ms = 0;
+		if (b->drain == b->drain_to)
+			continue;
+		b->drain = b->drain_to;
+		log_info("backend %s %s by siplbctl (scheduled)", b->ident,
+			 b->drain ? "draining" : "undrained");
+		sd_vip_sync(d, b->vip);
+	}
+}
+
 const char *sd_addr_str(const struct siplb_cfg_addr *a, char *buf, size_t len)
 {
 	if (!a->family || !inet_ntop(a->family, a->addr, buf, len))
@@ -247,7 +279,9 @@ int sd_vip_sync(struct siplbd *d, __u32 vip)
 	}
 	fp = table_fingerprint(table, size, n);
 	if (fp != v->fingerprint || v->up != n) {
-		err = lb_maglev_publish(&d->maps, &v->key, table, size, n);
+		err = lb_maglev_publish_window(&d->maps, &v->key, table, size, n,
+					       (__u32)(sd_now_ms() * 1000000ULL >> 30),
+					       sd_window_units(d->cfg.dialog_window));
 		if (err) {
 			log_err("VIP %s: cannot publish its Maglev table: %s", v->name,
 				strerror(-err));
@@ -332,8 +366,16 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	k0.port = 0;
 	if (!shared)
 		bpf_map_delete_elem(d->maps.vips, &k0);
+	if (v->announced && !shared)
+		sd_announce_route(d, &v->key, false, "VIP removed");
 	memset(v, 0, sizeof(*v));
 	sd_vip_policy_write(d, id, NULL);
+}
+
+/* Seconds to 2^30 ns units, rounded up so nothing expires early. */
+__u32 sd_window_units(__u32 seconds)
+{
+	return (__u32)(((__u64)seconds * 1000000000ULL + (1ULL << 30) - 1) >> 30);
 }
 
 static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
@@ -344,7 +386,7 @@ static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 		.src4 = cfg->src4.addr[0],
 		.mtu = cfg->mtu,
 		/* seconds to 2^30 ns units, rounded up so an entry never expires early */
-		.idle_units = (__u32)(((__u64)cfg->aff_idle * 1000000000ULL + (1ULL << 30) - 1) >> 30),
+		.idle_units = sd_window_units(cfg->aff_idle),
 		.maglev_size = cfg->maglev_size,
 		.aff_new_max = cfg->aff_new_max,
 	};

@@ -495,7 +495,8 @@ static int health_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 
 /* --- affinity ------------------------------------------------------------ */
 
-static const char *const aff_keys[] = { "capacity", "idle_timeout", "max_new_per_cpu" };
+static const char *const aff_keys[] = { "capacity", "idle_timeout", "max_new_per_cpu",
+					"dialog_window" };
 
 static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		   const char *path, void *obj)
@@ -506,7 +507,23 @@ static int aff_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 		return get_u32(c, v, path, 1024, 1u << 28, &cfg->aff_capacity);
 	if (idx == 1)
 		return get_u32(c, v, path, 0, 365 * 86400, &cfg->aff_idle);
+	if (idx == 3)
+		return get_u32(c, v, path, 0, 7 * 86400, &cfg->dialog_window);
 	return get_u32(c, v, path, 0, 100000000, &cfg->aff_new_max);
+}
+
+/* --- announce ------------------------------------------------------------ */
+
+static const char *const announce_keys[] = { "table" };
+
+static int announce_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
+			const char *path, void *obj)
+{
+	struct siplb_cfg *cfg = obj;
+
+	(void)idx;
+	/* 0, 253 (default), 254 (main) and 255 (local) route real traffic */
+	return get_u32(c, v, path, 1, 252, &cfg->announce_table);
 }
 
 /* --- vips and backends --------------------------------------------------- */
@@ -1075,7 +1092,7 @@ static int check_streams(struct cfg_ctx *c, yaml_node_t *root)
 enum top_key {
 	K_INSTANCE, K_INTERFACES, K_HASH_KEY, K_MAGLEV_SIZE, K_AFFINITY,
 	K_HEALTH, K_ALL_DOWN, K_METRICS, K_CONTROL, K_LOG_LEVEL, K_SRC4,
-	K_SRC6, K_MTU, K_VIPS, K_TLS, K_STREAMS, K_BANS_FILE, K__MAX,
+	K_SRC6, K_MTU, K_VIPS, K_TLS, K_STREAMS, K_BANS_FILE, K_ANNOUNCE, K__MAX,
 };
 
 static const char *const top_keys[K__MAX] = {
@@ -1087,7 +1104,7 @@ static const char *const top_keys[K__MAX] = {
 	[K_SRC4] = "src4",		[K_SRC6] = "src6",
 	[K_MTU] = "mtu",		[K_VIPS] = "vips",
 	[K_TLS] = "tls",		[K_STREAMS] = "streams",
-	[K_BANS_FILE] = "bans_file",
+	[K_BANS_FILE] = "bans_file",	[K_ANNOUNCE] = "announce",
 };
 
 static const char *const all_down_names[] = { "closed", "open" };
@@ -1164,7 +1181,9 @@ static int top_key(struct cfg_ctx *c, int idx, yaml_node_t *v,
 				       cfg->maglev_size);
 		return err;
 	case K_AFFINITY:
-		return map_walk(c, v, path, aff_keys, 3, aff_key, cfg);
+		return map_walk(c, v, path, aff_keys, 4, aff_key, cfg);
+	case K_ANNOUNCE:
+		return map_walk(c, v, path, announce_keys, 1, announce_key, cfg);
 	case K_HEALTH:
 		c->timeout_node = NULL;
 		c->interval_node = NULL;
@@ -1224,6 +1243,7 @@ static void set_defaults(struct siplb_cfg *cfg)
 	cfg->maglev_size = SIPLB_CFG_MAGLEV_SIZE;
 	cfg->aff_capacity = SIPLB_CFG_AFF_CAPACITY;
 	cfg->aff_idle = SIPLB_CFG_AFF_IDLE;
+	cfg->dialog_window = SIPLB_CFG_DIALOG_WINDOW;
 	cfg->aff_new_max = SIPLB_CFG_AFF_NEW_MAX;
 	cfg->health.interval_ms = SIPLB_CFG_HC_INTERVAL;
 	cfg->health.timeout_ms = SIPLB_CFG_HC_TIMEOUT;

@@ -14,6 +14,7 @@
 #define SIPLB_CFG_MAGLEV_SIZE	65537
 #define SIPLB_CFG_AFF_CAPACITY	1048576
 #define SIPLB_CFG_AFF_IDLE	1800	/* seconds */
+#define SIPLB_CFG_DIALOG_WINDOW	300	/* seconds: about the typical call length */
 #define SIPLB_CFG_HC_INTERVAL	1000	/* ms */
 #define SIPLB_CFG_HC_TIMEOUT	500	/* ms */
 #define SIPLB_CFG_HC_FALL	3
@@ -165,6 +166,8 @@ struct siplb_cfg {
 	__u32 maglev_size;		/* prime */
 	__u32 aff_capacity;		/* affinity map entries */
 	__u32 aff_idle;			/* seconds; 0 = never expire */
+	__u32 dialog_window;		/* seconds earlier Maglev generations steer in-dialog requests */
+	__u32 announce_table;		/* routing table for the VIP routes BGP announces; 0 = none */
 	__u32 aff_new_max;		/* new entries per CPU per second; 0 = no cap */
 	char *bans_file;		/* where bans persist across restarts */
 	struct siplb_cfg_health health;

@@ -31,12 +31,16 @@ struct sd_backend {
 	__u16 port;			/* where health probes go; DSR keeps the VIP port */
 	__u16 weight;
 	bool drain;			/* operator's choice: config state drain or siplbctl drain */
+	__u64 drain_at_ms;		/* siplbctl drain/undrain --at: when (wall clock); 0 = none */
+	bool drain_to;			/* ... to what */
 	bool runtime;			/* added by siplbctl, not in the file */
 	bool adopted;			/* found in pinned maps at start, not yet matched */
 	char name[SD_NAME_MAX];		/* configured name, or "" */
 	char ident[SD_NAME_MAX];	/* Maglev identity: the name, else "addr:port" */
 	__u8 state;			/* what the backends map says (enum siplb_backend_state) */
 	struct health_state hc;
+	__u64 hc_slot;			/* wall-clock probe slot of the last probe */
+	__u32 hc_hash;			/* of ident: its probes' phase in the interval; 0 = not yet */
 	struct siplb_cfg_addr hc_src;	/* our address towards it (Via sent-by) */
 	__u16 hc_src_port;
 	struct nexthop nh;
@@ -58,6 +62,7 @@ struct sd_vip {
 	__u32 ban_after;		/* auto-ban after this many seconds over budget; 0 = never */
 	__u32 ban_for;			/* seconds an auto-ban lasts */
 	unsigned int line;
+	bool announced;			/* its address's route is in announce.table */
 };
 
 /* A banned prefix: in the blocklist maps and in the bans file. */
@@ -115,10 +120,15 @@ struct siplbd {
 	__u64 bans_expired;		/* bans lifted on expiry */
 	time_t last_dos_tick;
 	bool stop;
+	bool keep_routes;		/* stopping for a restart (SIGUSR1): routes stay */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 __u64 sd_now_ms(void);
+/* Milliseconds of CLOCK_REALTIME (since the epoch). */
+__u64 sd_realtime_ms(void);
+/* Apply the drains and undrains scheduled with --at whose time has come. */
+void sd_drain_due(struct siplbd *d);
 /* "198.18.0.11" or "2001:db8::11"; "[v6]:port" with a port. */
 const char *sd_addr_str(const struct siplb_cfg_addr *a, char *buf, size_t len);
 const char *sd_addr_port_str(const struct siplb_cfg_addr *a, __u16 port, char *buf,
@@ -137,6 +147,8 @@ void sd_bpf_close(struct siplbd *d);
 int sd_adopt_maps(struct siplbd *d);
 int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size_t len);
 int sd_vip_sync(struct siplbd *d, __u32 vip);
+/* Seconds to the maps' 2^30 ns time units, rounded up. */
+__u32 sd_window_units(__u32 seconds);
 struct sd_backend *sd_backend_find(struct siplbd *d, const char *what, char *err,
 				   size_t errlen);
 int sd_backend_add(struct siplbd *d, __u32 vip, const struct siplb_cfg_addr *addr,
@@ -144,6 +156,11 @@ int sd_backend_add(struct siplbd *d, __u32 vip, const struct siplb_cfg_addr *add
 void sd_backend_remove(struct siplbd *d, struct sd_backend *b);
 int sd_vip_find(struct siplbd *d, const char *what);
 __u32 sd_backend_id(const struct siplbd *d, const struct sd_backend *b);
+
+/* announce.c: VIP routes for BGP (announce.table). */
+void sd_announce_sync(struct siplbd *d, bool stopping);
+int sd_announce_route(struct siplbd *d, const struct vip_key *k, bool add, const char *why);
+int sd_announce_withdraw_cfg(const struct siplb_cfg *cfg);
 
 /* nexthops.c: next-hop MACs from netlink into the nexthops map. */
 void sd_nexthop_refresh(struct siplbd *d, struct sd_backend *b);
@@ -183,10 +200,11 @@ int sd_reload(struct siplbd *d, char *err, size_t errlen);
  * its window, as the header walk finds it. 0, or -EINVAL (no key: drop).
  */
 int sd_steer_key(const struct siplbd *d, __u32 vip, const char *msg, size_t len,
-		 const char **key, size_t *klen, struct sip_msg *m);
-/* The backend for key on vip, reading and writing the affinity map as XDP does. 0 or -ENOENT. */
+		 const char **key, size_t *klen, struct sip_msg *m, bool *to_tag);
+/* The backend for key on vip, reading and writing the affinity map as XDP
+ * does, with its in-dialog rule for a request with a To tag (to_tag). 0 or -ENOENT. */
 int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool request,
-	     __u32 *backend);
+	     bool to_tag, __u32 *backend);
 
 /* streams.c: SIP over TCP and TLS, the relay to backends, the UDP slow path. */
 /* epoll data of the streams' sockets: SD_EV_STREAM in the top bits. */

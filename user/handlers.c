@@ -20,6 +20,21 @@
 #define JINT(v) json_object_new_int64((int64_t)(v))
 #define JSTR(v) json_object_new_string(v)
 
+
+/* Earlier Maglev generations of a VIP still steering in-dialog requests. */
+static int earlier_generations(const struct siplbd *d, const struct sd_vip *v)
+{
+	__u32 now = (__u32)(sd_now_ms() * 1000000ULL >> 30);
+	struct vip_info vi;
+	int g, n = 0;
+
+	if (lb_vip_get(&d->maps, &v->key, &vi))
+		return 0;
+	for (g = 0; g < SIPLB_MAGLEV_GENS; g++)
+		if (vi.gen_until[g] != SIPLB_GEN_LIVE && vi.gen_until[g] > now)
+			n++;
+	return n;
+}
 static const char *req_str(struct json_object *req, const char *k)
 {
 	struct json_object *v;
@@ -151,6 +166,8 @@ static int h_status(void *arg, struct json_object *req, struct json_object *r, c
 		snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)v->fingerprint);
 		ADD(o, "table_fingerprint", JSTR(buf));
 		ADD(o, "table_rebuilds", JINT(v->rebuilds));
+		ADD(o, "announced", json_object_new_boolean(v->announced));
+		ADD(o, "earlier_generations", JINT(earlier_generations(d, v)));
 		json_object_array_add(vips, o);
 	}
 	free(per);
@@ -158,6 +175,8 @@ static int h_status(void *arg, struct json_object *req, struct json_object *r, c
 	ADD(r, "affinity_entries", JINT(total));
 	ADD(r, "affinity_capacity", JINT(d->cfg.aff_capacity));
 	ADD(r, "maglev_rebuilds", JINT(d->maglev_rebuilds));
+	ADD(r, "dialog_window_s", JINT(d->cfg.dialog_window));
+	ADD(r, "announce_table", JINT(d->cfg.announce_table));
 	ADD(r, "reloads", JINT(d->reloads));
 	ADD(r, "reload_failures", JINT(d->reload_failures));
 	ADD(r, "last_reload_error",
@@ -329,8 +348,24 @@ static int set_drain(struct siplbd *d, struct json_object *req, struct json_obje
 {
 	struct sd_backend *b = req_backend(d, req, err, errlen);
 
+	struct json_object *at;
+
 	if (!b)
 		return -ENOENT;
+	if (json_object_object_get_ex(req, "at_ms", &at)) {
+		__u64 when = (__u64)json_object_get_int64(at);
+
+		if (when > sd_realtime_ms()) {
+			b->drain_at_ms = when;
+			b->drain_to = drain;
+			log_info("backend %s: %s at %llu ms (wall clock)", b->ident,
+				 drain ? "draining" : "undraining", (unsigned long long)when);
+			ADD(r, "id", JINT(sd_backend_id(d, b)));
+			ADD(r, "state", JSTR("scheduled"));
+			return 0;
+		}
+	}
+	b->drain_at_ms = 0;
 	if (b->drain != drain) {
 		b->drain = drain;
 		log_info("backend %s %s by siplbctl", b->ident, drain ? "draining" : "undrained");
@@ -683,7 +718,7 @@ static int h_explain(void *arg, struct json_object *req, struct json_object *r, 
 	int n, vip = -1;
 	__u32 j, bid = SIPLB_NO_BACKEND;
 	__u64 h, akey;
-	char buf[160];
+	char buf[320];
 	const char *why;
 
 	if (!hex || !dst || !req_int(req, "dport", &dport)) {
@@ -750,16 +785,42 @@ static int h_explain(void *arg, struct json_object *req, struct json_object *r, 
 		struct vip_info vi;
 		__u32 idx, slot = (__u32)(h % d->cfg.maglev_size), val;
 
+		int g_used = -1;
+
 		if (!lb_vip_get(&d->maps, &d->vips[vip].key, &vi) && vi.up) {
-			idx = siplb_maglev_index((__u32)vip, vi.gen & (SIPLB_MAGLEV_GENS - 1),
-						 d->cfg.maglev_size, slot);
-			if (!bpf_map_lookup_elem(d->maps.maglev, &idx, &val))
+			__u32 live = vi.gen & (SIPLB_MAGLEV_GENS - 1), i, g, now;
+
+			/* the XDP program's rule for in-dialog requests (steer()) */
+			now = (__u32)(sd_now_ms() * 1000000ULL >> 30);
+			for (i = 1; info.to_tag && info.msg.kind == SIP_KIND_REQUEST &&
+				    i < SIPLB_MAGLEV_GENS; i++) {
+				g = (live + i) & (SIPLB_MAGLEV_GENS - 1);
+				if (vi.gen_until[g] <= now)
+					continue;
+				idx = siplb_maglev_index((__u32)vip, g, d->cfg.maglev_size, slot);
+				if (!bpf_map_lookup_elem(d->maps.maglev, &idx, &val) &&
+				    val < SIPLB_MAX_BACKENDS && d->be[val].used &&
+				    d->be[val].vip == (__u32)vip &&
+				    d->be[val].state != SIPLB_BE_DOWN) {
+					bid = val;
+					g_used = (int)((live + SIPLB_MAGLEV_GENS - g) %
+						       SIPLB_MAGLEV_GENS);
+					break;
+				}
+			}
+			idx = siplb_maglev_index((__u32)vip, live, d->cfg.maglev_size, slot);
+			if (g_used < 0 && !bpf_map_lookup_elem(d->maps.maglev, &idx, &val))
 				bid = val;
 		}
-		snprintf(buf, sizeof(buf), "%s; Maglev pick, slot %u of %u",
-			 key == &info.to_aor ?
-			 "no affinity entry for this AOR" : "no affinity entry for this dialog",
-			 slot, d->cfg.maglev_size);
+		if (g_used > 0)
+			snprintf(buf, sizeof(buf),
+				 "no affinity entry for this in-dialog request (To tag); Maglev pick, slot %u of %u, of the table %d generation%s before the live one (the oldest in the dialog window whose pick is not down)",
+				 slot, d->cfg.maglev_size, g_used, g_used == 1 ? "" : "s");
+		else
+			snprintf(buf, sizeof(buf), "%s; Maglev pick, slot %u of %u",
+				 key == &info.to_aor ?
+				 "no affinity entry for this AOR" : "no affinity entry for this dialog",
+				 slot, d->cfg.maglev_size);
 		why = buf;
 		if (bid == SIPLB_NO_BACKEND || bid >= SIPLB_MAX_BACKENDS || !d->be[bid].used) {
 			ADD(r, "path", JSTR("drop"));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -122,6 +123,34 @@ static void transition(struct siplbd *d, struct sd_backend *b, const char *reaso
 	sd_vip_sync(d, b->vip);
 }
 
+/*
+ * Probes go out at the same wall-clock instants on every instance: slots of
+ * interval_ms, offset per backend by a hash of its identity (so the probes
+ * of many backends spread over the interval). The instances' verdicts on a
+ * backend that comes or goes then differ by the timer tick and the answers'
+ * timing, not by up to a whole interval (docs/architecture.md, health-check
+ * disagreement). The first probe goes at once; a wall clock stepped back
+ * still gets a probe every two intervals. Synchronised clocks (NTP) assumed.
+ */
+static bool probe_due(struct siplbd *d, struct sd_backend *b, __u64 now_ms, __u64 *slot)
+{
+	__u32 ivl = d->cfg.health.interval_ms ? d->cfg.health.interval_ms : 1;
+	const char *p;
+
+	if (!b->hc_hash) {
+		b->hc_hash = 2166136261u;
+		for (p = b->ident; *p; p++)
+			b->hc_hash = (b->hc_hash ^ (__u8)*p) * 16777619u;
+		b->hc_hash |= 1;
+	}
+	*slot = (sd_realtime_ms() + b->hc_hash % ivl) / ivl;
+	if (b->hc.pending)
+		return false;
+	if (!b->hc.ever_sent || *slot > b->hc_slot)
+		return true;
+	return now_ms >= b->hc.sent_ms + 2 * (__u64)ivl;
+}
+
 void sd_health_tick(struct siplbd *d, __u64 now_ms)
 {
 	char buf[1024], reason[HEALTH_REASON_MAX];
@@ -132,6 +161,7 @@ void sd_health_tick(struct siplbd *d, __u64 now_ms)
 	for (id = 0; id < SIPLB_MAX_BACKENDS; id++) {
 		struct sd_backend *b = &d->be[id];
 		struct health_probe_id pid = {};
+		__u64 slot;
 		int n, fd;
 
 		if (!b->used)
@@ -139,8 +169,9 @@ void sd_health_tick(struct siplbd *d, __u64 now_ms)
 		if (b->hc.pending &&
 		    health_on_timeout(&b->hc, &d->cfg.health, now_ms, reason, sizeof(reason)) == 1)
 			transition(d, b, reason);
-		if (!health_due(&b->hc, &d->cfg.health, now_ms))
+		if (!probe_due(d, b, now_ms, &slot))
 			continue;
+		b->hc_slot = slot;
 		fd = d->hc_fd[fam_idx(b->addr.family)];
 		if (fd < 0)
 			continue;

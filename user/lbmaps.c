@@ -79,6 +79,13 @@ int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh)
 int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 		      const __u32 *table, __u32 size, __u32 up)
 {
+	return lb_maglev_publish_window(m, k, table, size, up, 0, 0);
+}
+
+int lb_maglev_publish_window(const struct lb_maps *m, const struct vip_key *k,
+			     const __u32 *table, __u32 size, __u32 up,
+			     __u32 now_units, __u32 window_units)
+{
 	struct vip_info vi;
 	__u32 *keys, gen, i, count;
 	int err;
@@ -88,6 +95,14 @@ int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 	if (err)
 		return err;
 	gen = (vi.gen + 1) % SIPLB_MAGLEV_GENS;
+	/* The slot to overwrite is the oldest: out of the window first, so no
+	 * packet takes a half-written table for an earlier generation. */
+	if (vi.gen_until[gen]) {
+		vi.gen_until[gen] = 0;
+		err = update(m->vips, k, &vi);
+		if (err)
+			return err;
+	}
 	keys = malloc(sizeof(*keys) * size);
 	if (!keys)
 		return -ENOMEM;
@@ -103,7 +118,11 @@ int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 	free(keys);
 	if (err)
 		return err;
-	/* the switch: one update of the VIP's value */
+	/* the switch: one update of the VIP's value; the generation it
+	 * replaces steers in-dialog messages until the window has passed */
+	if (vi.gen_until[vi.gen] == SIPLB_GEN_LIVE)
+		vi.gen_until[vi.gen] = window_units ? now_units + window_units : 0;
+	vi.gen_until[gen] = SIPLB_GEN_LIVE;
 	vi.gen = gen;
 	vi.up = up;
 	return update(m->vips, k, &vi);

@@ -51,6 +51,14 @@ int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh);
  */
 int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 		      const __u32 *table, __u32 size, __u32 up);
+/*
+ * The same, keeping the generation it replaces for window_units (2^30 ns
+ * units of CLOCK_MONOTONIC, from now_units) for in-dialog steering; 0: not
+ * kept. lb_maglev_publish keeps none.
+ */
+int lb_maglev_publish_window(const struct lb_maps *m, const struct vip_key *k,
+			     const __u32 *table, __u32 size, __u32 up,
+			     __u32 now_units, __u32 window_units);
 
 /* Sum of a per-CPU __u64 counter over all CPUs. */
 int lb_percpu_sum(int fd, __u32 idx, __u64 *out);

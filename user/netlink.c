@@ -621,3 +621,31 @@ int nl_nexthop(struct nl_ctx *c, __u8 family, const __be32 *dst, struct nexthop 
 	err = nl_neigh_resolve(c, n.ifindex, n.family, n.addr);
 	return err ? err : -EAGAIN;
 }
+
+int nl_route_announce(struct nl_ctx *c, __u8 family, const __be32 *dst, __u32 table,
+		      bool add)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int alen = addr_len(family), err;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_REPLACE : 0;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = family;
+	rtm->rtm_dst_len = alen * 8;
+	rtm->rtm_table = table < 256 ? table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = NL_RTPROT_SIPLB;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_BLACKHOLE;
+	mnl_attr_put(nlh, RTA_DST, alen, dst);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
+	err = nl_talk(c, nlh, NULL, NULL);
+	if (!add && (err == -ESRCH || err == -ENOENT))
+		return 0;	/* not there: withdrawn already */
+	return err;
+}

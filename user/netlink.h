@@ -106,4 +106,16 @@ int nl_neigh_resolve(struct nl_ctx *c, int ifindex, __u8 family, const __be32 *a
 int nl_nexthop(struct nl_ctx *c, __u8 family, const __be32 *dst, struct nexthop *out,
 	       struct nl_neigh *hop);
 
+/* rtm_protocol of the announcement routes: tells them from anyone else's. */
+#define NL_RTPROT_SIPLB 186
+
+/*
+ * Add (or replace) or remove the host route dst/32 or /128 in table as a
+ * blackhole route of protocol NL_RTPROT_SIPLB: nothing forwards by that
+ * table; a routing daemon (BIRD's kernel protocol with "learn") reads it and
+ * announces dst over BGP. Removing a route that is not there is no error.
+ */
+int nl_route_announce(struct nl_ctx *c, __u8 family, const __be32 *dst, __u32 table,
+		      bool add);
+
 #endif /* SIPLB_NETLINK_H */

@@ -52,8 +52,10 @@ static int cmd_bans(int argc, char **argv);
 static const struct cmd cmds[] = {
 	{ "status", "",
 	  "Show the daemon: version, uptime, config file, interfaces and their\n"
-	  "\t\tXDP mode, each VIP with its backends up and Maglev table\n"
-	  "\t\tfingerprint, dialogs in the affinity map, reloads.",
+	  "\t\tXDP mode, each VIP with its backends up, Maglev table\n"
+	  "\t\tfingerprint (equal on instances that agree), earlier table\n"
+	  "\t\tgenerations still steering in-dialog requests, whether its\n"
+	  "\t\troute is announced (BGP), dialogs in the affinity map, reloads.",
 	  cmd_status },
 	{ "backends", "[VIP]",
 	  "List the backends (of one VIP): address, weight, state, health with\n"
@@ -66,11 +68,13 @@ static const struct cmd cmds[] = {
 	{ "remove", "BACKEND",
 	  "Remove a backend. BACKEND is its name, address, address:port or id.",
 	  cmd_remove },
-	{ "drain", "BACKEND",
-	  "Send no new dialogs to a backend; its existing dialogs stay on it.",
+	{ "drain", "BACKEND [--at MS]",
+	  "Send no new dialogs to a backend; its existing dialogs stay on it.\n"
+	  "\t\t--at MS: at that wall-clock time (ms since the epoch), so that\n"
+	  "\t\tinstances behind one ECMP route change their tables together.",
 	  cmd_remove },
-	{ "undrain", "BACKEND",
-	  "Give a drained backend new dialogs again.",
+	{ "undrain", "BACKEND [--at MS]",
+	  "Give a drained backend new dialogs again (--at as for drain).",
 	  cmd_remove },
 	{ "weight", "BACKEND N",
 	  "Set a backend's weight (its share of new dialogs).",
@@ -240,6 +244,7 @@ static int cmd_parse(int argc, char **argv)
 	print_str("via sent-by", &info.via_sent_by);
 	print_str("via branch", &info.via_branch);
 	print_str("to aor", &info.to_aor);
+	printf("%-12s %s\n", "to tag", info.to_tag ? "yes (in-dialog)" : "no");
 	printf("%-12s %s%s%s\n", "path", info.path, info.reason ? ": " : "",
 	       info.reason ? info.reason : "");
 	if (kp && info.call_id.set)
@@ -658,7 +663,7 @@ static void show_status(struct json_object *r)
 		printf("no VIPs configured\n");
 		return;
 	}
-	t = (struct table){ .ncol = 8, .align = "rlllllrl" };
+	t = (struct table){ .ncol = 10, .align = "rlllllrlrl" };
 	tbl_cell(&t, "ID");
 	tbl_cell(&t, "VIP");
 	tbl_cell(&t, "ADDRESS");
@@ -667,6 +672,8 @@ static void show_status(struct json_object *r)
 	tbl_cell(&t, "KEY");
 	tbl_cell(&t, "UP/ALL");
 	tbl_cell(&t, "TABLE");
+	tbl_cell(&t, "OLDER");
+	tbl_cell(&t, "BGP");
 	for (i = 0; i < jlen(vips); i++) {
 		struct json_object *o = json_object_array_get_idx(vips, i);
 		struct json_object *tr = jget(o, "transports");
@@ -686,6 +693,9 @@ static void show_status(struct json_object *r)
 		tbl_cell(&t, "%s", jstr(o, "register_key", "-"));
 		tbl_cell(&t, "%s/%s", fnum(o, "backends_up"), fnum(o, "backends_total"));
 		tbl_cell(&t, "%s", jstr(o, "table_fingerprint", "-"));
+		tbl_cell(&t, "%s", fnum(o, "earlier_generations"));
+		tbl_cell(&t, "%s", json_object_get_boolean(jget(o, "announced")) ?
+			 "announced" : "-");
 	}
 	tbl_print(&t, "");
 }
@@ -902,17 +912,31 @@ static int cmd_add(int argc, char **argv)
 	return run_simple(req, show_added);
 }
 
-/* remove, drain and undrain: one BACKEND argument. */
+/* remove, drain and undrain: one BACKEND argument; drain and undrain take --at MS. */
 static int cmd_remove(int argc, char **argv)
 {
+	static const struct option opts[] = { COMMON_LONGOPTS,
+		{ "at", required_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
 	const char *verb = !strcmp(argv[0], "remove") ? "removed" :
 			   !strcmp(argv[0], "drain") ? "draining" : "undrained";
 	struct json_object *req;
+	unsigned long at = 0;
+	int opt;
 
-	if (common_args(argc, argv) || argc - optind != 1)
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, COMMON_SHORTOPTS, opts, NULL)) != -1) {
+		if (opt == 'a' && strcmp(argv[0], "remove") &&
+		    !parse_uint(optarg, ~0UL, &at) && at)
+			continue;
+		if (opt == 'a' || !common_opt(opt))
+			return bad_usage(argv[0]);
+	}
+	if (argc - optind != 1)
 		return bad_usage(argv[0]);
 	req = new_req(argv[0]);
 	json_object_object_add(req, "backend", json_object_new_string(argv[optind]));
+	if (at)
+		json_object_object_add(req, "at_ms", json_object_new_int64((int64_t)at));
 	snprintf(done_msg, sizeof(done_msg), "%s backend %s", verb, argv[optind]);
 	return run_simple(req, show_done);
 }

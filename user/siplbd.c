@@ -41,7 +41,10 @@ static void usage(FILE *f)
 		"                      pins go to DIR/<instance>\n"
 		"\n"
 		"Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT stop siplbd and\n"
-		"leave the XDP program attached with its last state (a restart is hitless).\n");
+		"leave the XDP program attached with its last state (a restart is hitless);\n"
+		"with announce.table set they also withdraw the VIP routes (BGP), so the\n"
+		"router moves the VIPs' traffic to the other instances. SIGUSR1 stops siplbd\n"
+		"for a restart: XDP and the VIP routes stay. --detach withdraws the routes too.\n");
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -111,9 +114,15 @@ static void on_signal(struct siplbd *d)
 			break;
 		case SIGTERM:
 		case SIGINT:
-			log_info("%s: stopping; XDP stays attached with the last state",
-				 strsignal((int)si.ssi_signo));
+			log_info("%s: stopping; XDP stays attached with the last state%s",
+				 strsignal((int)si.ssi_signo),
+				 d->cfg.announce_table ? ", the VIP routes are withdrawn" : "");
 			d->stop = true;
+			break;
+		case SIGUSR1:
+			log_info("SIGUSR1: stopping for a restart; XDP and the VIP routes stay");
+			d->stop = true;
+			d->keep_routes = true;
 			break;
 		}
 	}
@@ -126,6 +135,8 @@ static void on_tick(struct siplbd *d)
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_dbg("timer: %s", strerror(errno));
 	sd_health_tick(d, now);
+	sd_drain_due(d);
+	sd_announce_sync(d, false);
 	sd_dos_tick(d);
 	sd_streams_tick(d, now);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
@@ -189,6 +200,7 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -326,8 +338,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (detach) {
+		rc = sd_announce_withdraw_cfg(&cfg);
+		if (rc)
+			fprintf(stderr, "siplbd: withdrawing the VIP routes: %s\n", strerror(-rc));
 		siplb_config_free(&cfg);
-		return sd_detach_all(d.pin_dir) ? 1 : 0;
+		return sd_detach_all(d.pin_dir) || rc ? 1 : 0;
 	}
 	d.be = calloc(SIPLB_MAX_BACKENDS, sizeof(*d.be));
 	if (!d.be)
@@ -345,6 +360,8 @@ int main(int argc, char **argv)
 	sd_notify(0, "READY=1");
 	rc = loop(&d);
 	sd_notify(0, "STOPPING=1");
+	if (!d.keep_routes)
+		sd_announce_sync(&d, true);
 	teardown(&d);
 	return rc ? 1 : 0;
 }

@@ -59,6 +59,7 @@ void sipmsg_parse(const void *buf, size_t len, struct sipmsg_info *info)
 	}
 	if (m->to_len && sip_to_aor(&win, 0, m, &info->aor) == 0)
 		info->to_aor = range(buf, info->aor.off, info->aor.len);
+	info->to_tag = m->to_len && sip_to_tag(&win, 0, m);
 
 	switch (m->verdict) {
 	case SIP_VERDICT_FAST:
@@ -103,6 +104,7 @@ struct json_object *sipmsg_to_json(const struct sipmsg_info *info,
 	json_object_object_add(o, "via_branch", jstr(&info->via_branch));
 	json_object_object_add(o, "via_sent_by", jstr(&info->via_sent_by));
 	json_object_object_add(o, "to_aor", jstr(&info->to_aor));
+	json_object_object_add(o, "to_tag", json_object_new_boolean(info->to_tag));
 	json_object_object_add(o, "path", json_object_new_string(info->path));
 	json_object_object_add(o, "reason", info->reason ?
 				json_object_new_string(info->reason) : NULL);

@@ -28,6 +28,7 @@ struct sipmsg_info {
 	struct sipmsg_str via_sent_by;
 	struct sipmsg_str via_branch;
 	struct sipmsg_str to_aor;
+	bool to_tag;		/* the To value has a tag: a request is in-dialog */
 	const char *path;	/* "xdp", "slow" or "drop" */
 	const char *reason;	/* counter label, NULL on the fast path */
 	bool valid;		/* a SIP request or response we can steer */

@@ -368,6 +368,7 @@ static int send_toward(struct siplbd *d, const char *host, __u16 port, const cha
 	struct siplb_cfg_addr a = {};
 	struct sockaddr_storage ss;
 	struct sip_msg m;
+	bool tag;
 	const char *key;
 	size_t klen;
 	socklen_t sl;
@@ -379,8 +380,8 @@ static int send_toward(struct siplbd *d, const char *host, __u16 port, const cha
 	if (vip >= 0) {
 		const struct siplb_cfg_addr *src;
 
-		if (sd_steer_key(d, (__u32)vip, msg, len, &key, &klen, &m) ||
-		    sd_steer(d, (__u32)vip, key, klen, request, &be))
+		if (sd_steer_key(d, (__u32)vip, msg, len, &key, &klen, &m, &tag) ||
+		    sd_steer(d, (__u32)vip, key, klen, request, tag, &be))
 			return -ENOENT;
 		src = d->vips[vip].key.family == AF_INET ? &d->cfg.src4 : &d->cfg.src6;
 		return send_backend(d, (__u32)vip, be, src, st->relay_port, msg, len);
@@ -538,6 +539,7 @@ static int conn_message(struct siplbd *d, struct st_conn *c, const char *msg, si
 	const struct relay_ctx *rc = &st->rctx[fam_idx(d->vips[c->vip].key.family)];
 	struct relay_dest dst;
 	struct sip_msg m;
+	bool tag;
 	const char *key;
 	size_t klen;
 	__u32 be;
@@ -545,7 +547,7 @@ static int conn_message(struct siplbd *d, struct st_conn *c, const char *msg, si
 	int r;
 
 	st->cnt[ST_MESSAGES_IN]++;
-	if (sd_steer_key(d, c->vip, msg, len, &key, &klen, &m)) {
+	if (sd_steer_key(d, c->vip, msg, len, &key, &klen, &m, &tag)) {
 		if (!strncmp(msg, "SIP/2.0 ", 8))
 			return 0;
 		reply_client(d, c, msg, hdr_len, 400, "Bad Request", ST_REPLY_400);
@@ -564,7 +566,7 @@ static int conn_message(struct siplbd *d, struct st_conn *c, const char *msg, si
 			st->cnt[ST_RESP_TO_BACKEND]++;
 		return 0;
 	}
-	if (!d->vips[c->vip].used || sd_steer(d, c->vip, key, klen, true, &be)) {
+	if (!d->vips[c->vip].used || sd_steer(d, c->vip, key, klen, true, tag, &be)) {
 		reply_client(d, c, msg, hdr_len, 503, "Service Unavailable", ST_REPLY_503);
 		return c->fd >= 0 ? 0 : -1;
 	}
@@ -935,17 +937,18 @@ static void slow_datagram(struct siplbd *d, __u32 vip, const char *msg, size_t l
 {
 	struct sd_streams *st = d->st;
 	struct sip_msg m;
+	bool tag;
 	const char *key;
 	size_t klen;
 	__u32 be;
 	int n;
 
 	st->cnt[ST_SLOW_RECEIVED]++;
-	if (sd_steer_key(d, vip, msg, len, &key, &klen, &m)) {
+	if (sd_steer_key(d, vip, msg, len, &key, &klen, &m, &tag)) {
 		st->cnt[ST_SLOW_DROPPED_NO_KEY]++;
 		return;
 	}
-	if (sd_steer(d, vip, key, klen, m.kind == SIP_KIND_REQUEST, &be)) {
+	if (sd_steer(d, vip, key, klen, m.kind == SIP_KIND_REQUEST, tag, &be)) {
 		st->cnt[ST_SLOW_NO_BACKEND]++;
 		return;
 	}

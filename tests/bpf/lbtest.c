@@ -201,7 +201,8 @@ void lbt_publish(struct lbt *t, __u32 vip_id)
 		v->table_size = size;
 	}
 	cr_assert_eq(maglev_build(mb, n, v->table, size, &t->key), 0, "build Maglev table");
-	cr_assert_eq(lb_maglev_publish(&t->maps, &v->key, v->table, size, n), 0,
+	cr_assert_eq(lb_maglev_publish_window(&t->maps, &v->key, v->table, size, n,
+					      lbt_now_units(), t->window_units), 0,
 		     "publish Maglev table of VIP %u", vip_id);
 	v->up = n;
 	/* the address-only entry follows: same generation, same count */

@@ -52,6 +52,7 @@ struct lbt {
 	struct siplb_hash_key key;	/* cfg's hash key; also the Maglev seed */
 	struct lbt_vip vip[LBT_MAX_VIPS];
 	struct lbt_backend be[LBT_MAX_BACKENDS];
+	__u32 window_units;	/* lbt_publish keeps the replaced generation this long; 0 = not */
 };
 
 /* Counters of one snapshot, each summed over the CPUs. */

@@ -492,7 +492,7 @@ Test(balancer, every_message_of_a_dialog_from_both_sides_reaches_one_backend, .t
 	lbt_close(t);
 }
 
-Test(balancer, a_response_without_a_dialog_follows_the_table_and_records_nothing,
+Test(balancer, a_response_without_a_dialog_follows_the_table_and_records_only_with_a_to_tag,
      .timeout = 30)
 {
 	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
@@ -500,19 +500,153 @@ Test(balancer, a_response_without_a_dialog_follows_the_table_and_records_nothing
 	__u64 akey = lbt_affinity_key(hash_str(t, callid), VIP_V4);
 	struct lbt_counters b, a;
 	struct affinity aff;
-	char msg[1024];
+	char msg[1024], *tag;
 	int n, be;
 
-	n = sip_response(msg, sizeof(msg), 200, "OK", "INVITE", callid);
+	/* 100 Trying without a To tag: hop by hop, no dialog yet */
+	n = sip_response(msg, sizeof(msg), 100, "Trying", "INVITE", callid);
+	tag = strstr(msg, ";tag=a6c85cf");
+	cr_assert_not_null(tag);
+	memset(tag, ' ', strlen(";tag=a6c85cf"));
 	lbt_counters_read(t, &b);
-	be = send_sip(t, &callee4, msg, n, "200 OK for no known dialog");
+	be = send_sip(t, &callee4, msg, n, "100 Trying for no known dialog");
 	lbt_counters_read(t, &a);
 	cr_assert_eq(be, lbt_maglev_pick(t, VIP_V4, hash_str(t, callid)));
 	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_MAGLEV_PICK), 1);
 	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_AFFINITY_NEW), 0,
-		     "a response must not create an affinity entry");
+		     "a response without a To tag must not create an affinity entry");
 	cr_expect_neq(bpf_map_lookup_elem(t->maps.affinity, &akey, &aff), 0,
-		      "affinity entry created for a response");
+		      "affinity entry created for a response without a To tag");
+
+	/* 200 OK with one: the callee side of a dialog beginning now (it may
+	 * reach another instance than the caller's INVITE did): remembered */
+	n = sip_response(msg, sizeof(msg), 200, "OK", "INVITE", callid);
+	lbt_counters_read(t, &b);
+	be = send_sip(t, &callee4, msg, n, "200 OK for no known dialog");
+	lbt_counters_read(t, &a);
+	cr_assert_eq(be, lbt_maglev_pick(t, VIP_V4, hash_str(t, callid)),
+		     "a response follows the live table");
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_AFFINITY_NEW), 1);
+	cr_assert_eq(bpf_map_lookup_elem(t->maps.affinity, &akey, &aff), 0);
+	cr_expect_eq(aff.backend, (__u32)be);
+	lbt_close(t);
+}
+
+/* A Call-ID whose pick in the table "before" is not "after"'s, from *seed on. */
+static void moved_callid(struct lbt *t, const __u32 *before, char *callid, size_t size,
+			 unsigned int *seed)
+{
+	int i;
+
+	for (i = 0; i < 100000; i++) {
+		__u64 h;
+
+		gen_callid(callid, size, seed);
+		h = hash_str(t, callid);
+		if (before[h % MAGLEV_SIZE] != lbt_maglev_pick(t, VIP_V4, h))
+			return;
+	}
+	cr_assert_fail("no Call-ID moved between the two tables");
+}
+
+/* A callee-side in-dialog request (To tag) of callid: where it went. */
+static int send_in_dialog(struct lbt *t, const char *callid)
+{
+	return send_request(t, &callee4, "BYE", callid, CALLEE);
+}
+
+Test(balancer, in_dialog_request_without_affinity_follows_the_generation_its_dialog_began_in,
+     .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	__u32 *gen1 = malloc(sizeof(*gen1) * MAGLEV_SIZE);
+	__u32 old_be, new_be = BE_V4_FIRST + N_BE;	/* the backend scale-up adds */
+	unsigned int seed = 7;
+	char old_call[128], new_call[128];
+	struct lbt_counters b, a;
+	struct vip_info vi;
+	__u64 h;
+	int be, g;
+
+	cr_assert_not_null(gen1);
+	t->window_units = 3600;
+	/* generation 1: backends 1..4; a dialog begins on another instance */
+	memcpy(gen1, lbt_table(t, VIP_V4), sizeof(*gen1) * MAGLEV_SIZE);
+	/* scale-up: generation 2 adds backend 5 */
+	lbt_backend_add(t, new_be, VIP_V4, "198.18.1.5", SIPLB_BE_UP, LO_IFINDEX);
+	lbt_publish(t, VIP_V4);
+	moved_callid(t, gen1, old_call, sizeof(old_call), &seed);
+	h = hash_str(t, old_call);
+	old_be = gen1[h % MAGLEV_SIZE];
+
+	/* in-dialog (To tag), no affinity here: where the dialog began */
+	lbt_counters_read(t, &b);
+	be = send_in_dialog(t, old_call);
+	lbt_counters_read(t, &a);
+	cr_assert_eq(be, (int)old_be, "in-dialog BYE went to %d, its dialog began on %u", be,
+		     old_be);
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_IN_DIALOG_GEN), 1);
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_AFFINITY_NEW), 1, "remembered");
+
+	/* a new dialog (INVITE, no To tag) on a moved key takes the live table */
+	moved_callid(t, gen1, new_call, sizeof(new_call), &seed);
+	be = send_request(t, &caller4, "INVITE", new_call, CALLER);
+	cr_assert_eq(be, (int)lbt_maglev_pick(t, VIP_V4, hash_str(t, new_call)));
+
+	/* drain of the old backend: it leaves the table, its dialogs stay */
+	lbt_backend_state(t, old_be, SIPLB_BE_DRAINING);
+	lbt_publish(t, VIP_V4);
+	bpf_map_delete_elem(t->maps.affinity, &(__u64){ lbt_affinity_key(h, VIP_V4) });
+	be = send_in_dialog(t, old_call);
+	cr_assert_eq(be, (int)old_be, "in-dialog BYE left the draining backend for %d", be);
+
+	/* the old backend goes down: the next generation whose pick lives */
+	lbt_backend_state(t, old_be, SIPLB_BE_DOWN);
+	bpf_map_delete_elem(t->maps.affinity, &(__u64){ lbt_affinity_key(h, VIP_V4) });
+	be = send_in_dialog(t, old_call);
+	cr_assert_neq(be, (int)old_be, "sent to a down backend");
+	cr_assert_eq(be, (int)new_be, "not the scale-up generation's pick");
+
+	/* the window passes: only the live table is left */
+	lbt_backend_state(t, old_be, SIPLB_BE_UP);
+	cr_assert_eq(lb_vip_get(&t->maps, &t->vip[VIP_V4].key, &vi), 0);
+	for (g = 0; g < SIPLB_MAGLEV_GENS; g++)
+		if (g != vi.gen && vi.gen_until[g])
+			vi.gen_until[g] = 1;
+	cr_assert_eq(lb_vip_set(&t->maps, &t->vip[VIP_V4].key, &vi), 0);
+	bpf_map_delete_elem(t->maps.affinity, &(__u64){ lbt_affinity_key(h, VIP_V4) });
+	lbt_counters_read(t, &b);
+	be = send_in_dialog(t, old_call);
+	lbt_counters_read(t, &a);
+	cr_assert_eq(be, (int)lbt_maglev_pick(t, VIP_V4, h), "not the live table's pick");
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_IN_DIALOG_GEN), 0);
+	free(gen1);
+	lbt_close(t);
+}
+
+Test(balancer, the_ring_keeps_the_newest_generations_and_marks_one_live, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	struct vip_info vi;
+	int i, g, live = 0, kept = 0;
+
+	t->window_units = 100;
+	for (i = 0; i < 2 * SIPLB_MAGLEV_GENS; i++) {
+		lbt_backend_weight(t, BE_V4_FIRST, 1 + i % 3);
+		lbt_publish(t, VIP_V4);
+	}
+	cr_assert_eq(lb_vip_get(&t->maps, &t->vip[VIP_V4].key, &vi), 0);
+	for (g = 0; g < SIPLB_MAGLEV_GENS; g++) {
+		if (vi.gen_until[g] == SIPLB_GEN_LIVE) {
+			live++;
+			cr_expect_eq(g, vi.gen, "the live mark is not on the live generation");
+		} else if (vi.gen_until[g]) {
+			kept++;
+			cr_expect_leq(vi.gen_until[g], lbt_now_units() + 100);
+		}
+	}
+	cr_expect_eq(live, 1);
+	cr_expect_eq(kept, SIPLB_MAGLEV_GENS - 1, "earlier generations kept");
 	lbt_close(t);
 }
 
@@ -1544,9 +1678,9 @@ static const struct ev_step ev_steps[] = {
 	    [SIPLB_EV_AFFINITY_NEW] = 1 } },
 	{ "ACK of that dialog", EV_SEND, "ACK", DLG_A,
 	  { [SIPLB_EV_FORWARDED] = 1, [SIPLB_EV_AFFINITY_HIT] = 1 } },
-	{ "200 OK of an unknown dialog", EV_SEND_RESPONSE, "INVITE", DLG_STRAY,
-	  { [SIPLB_EV_FORWARDED] = 1, [SIPLB_EV_MAGLEV_PICK] = 1,
-	    [SIPLB_EV_NOT_RECORDED] = 1 } },
+	{ "200 OK (To tag) of an unknown dialog: remembered", EV_SEND_RESPONSE, "INVITE",
+	  DLG_STRAY, { [SIPLB_EV_FORWARDED] = 1, [SIPLB_EV_MAGLEV_PICK] = 1,
+		       [SIPLB_EV_AFFINITY_NEW] = 1 } },
 	{ "INVITE of a second dialog", EV_SEND, "INVITE", DLG_B,
 	  { [SIPLB_EV_FORWARDED] = 1, [SIPLB_EV_MAGLEV_PICK] = 1,
 	    [SIPLB_EV_AFFINITY_NEW] = 1 } },

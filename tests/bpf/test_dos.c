@@ -137,20 +137,26 @@ static __u32 send_req(struct lbt *t, const char *src, const char *method,
 	return send_from(t, src, msg, n);
 }
 
-static __u32 send_200(struct lbt *t, const char *src, const char *callid)
+static __u32 send_resp(struct lbt *t, const char *src, const char *callid,
+			const char *status, bool to_tag)
 {
 	char msg[1024];
 	int n = snprintf(msg, sizeof(msg),
-			 "SIP/2.0 200 OK\r\n"
+			 "SIP/2.0 %s\r\n"
 			 "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK776asdhds\r\n"
-			 "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n"
+			 "To: Bob <sip:bob@biloxi.example.com>%s\r\n"
 			 "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
 			 "Call-ID: %s\r\n"
 			 "CSeq: 1 INVITE\r\n"
 			 "Content-Length: 0\r\n"
-			 "\r\n", callid);
+			 "\r\n", status, to_tag ? ";tag=a6c85cf" : "", callid);
 
 	return send_from(t, src, msg, n);
+}
+
+static __u32 send_200(struct lbt *t, const char *src, const char *callid)
+{
+	return send_resp(t, src, callid, "200 OK", true);
 }
 
 static __u64 drops(struct lbt *t, int reason)
@@ -420,7 +426,13 @@ static bool has_affinity(struct lbt *t, __u32 vip, const char *cid)
 	return bpf_map_lookup_elem(t->maps.affinity, &k, &a) == 0;
 }
 
-Test(dos, only_dialog_creating_requests_create_affinity_entries, .timeout = 30)
+/*
+ * Dialog-creating requests create entries, and (scale-out: the callee side's
+ * instance learns the dialog) tagged responses; in-dialog requests only when
+ * an earlier table generation placed them, which there is none of here.
+ */
+Test(dos, only_dialog_creating_requests_and_tagged_responses_create_affinity_entries,
+     .timeout = 30)
 {
 	struct lbt *t = setup(4096);
 
@@ -428,12 +440,49 @@ Test(dos, only_dialog_creating_requests_create_affinity_entries, .timeout = 30)
 	cr_expect_not(has_affinity(t, V4, "stray-bye@x"), "BYE of an unknown dialog");
 	cr_expect_eq(send_req(t, "198.18.0.10", "INVITE", "reinv@x", true), XDP_TX);
 	cr_expect_not(has_affinity(t, V4, "reinv@x"), "re-INVITE (To tag) of an unknown dialog");
+	cr_expect_eq(send_resp(t, "198.18.0.20", "stray-100@x", "100 Trying", false), XDP_TX);
+	cr_expect_not(has_affinity(t, V4, "stray-100@x"), "untagged response of an unknown dialog");
 	cr_expect_eq(send_200(t, "198.18.0.20", "stray-200@x"), XDP_TX);
-	cr_expect_not(has_affinity(t, V4, "stray-200@x"), "response of an unknown dialog");
+	cr_expect(has_affinity(t, V4, "stray-200@x"), "tagged response: the dialog is learnt");
 	cr_expect_eq(send_req(t, "198.18.0.10", "INVITE", "new@x", false), XDP_TX);
 	cr_expect(has_affinity(t, V4, "new@x"), "INVITE without To tag");
 	cr_expect_eq(send_req(t, "198.18.0.10", "SUBSCRIBE", "sub@x", false), XDP_TX);
 	cr_expect(has_affinity(t, V4, "sub@x"), "SUBSCRIBE without To tag");
+	lbt_close(t);
+}
+
+/* An INVITE with To value to: the DoS class and steering see the tag as sip_to_tag does. */
+static __u32 send_invite_to(struct lbt *t, const char *callid, const char *to)
+{
+	char msg[1024];
+	int n = snprintf(msg, sizeof(msg),
+			 "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 198.18.0.10:5060;branch=z9hG4bK%s\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "To: %s\r\n"
+			 "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: 1 INVITE\r\n"
+			 "Content-Length: 0\r\n"
+			 "\r\n", callid, to, callid);
+
+	return send_from(t, "198.18.0.10", msg, n);
+}
+
+Test(dos, the_to_tag_is_sip_to_tags_also_with_the_semicolon_prefilter, .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+
+	cr_expect_eq(send_invite_to(t, "ws@x", "<sip:b@c> ; TAG = x1"), XDP_TX);
+	cr_expect_not(has_affinity(t, V4, "ws@x"), "tag with whitespace: in-dialog");
+	cr_expect_eq(send_invite_to(t, "q@x", "\"a;tag=no\" <sip:b@c;tag=no>"), XDP_TX);
+	cr_expect(has_affinity(t, V4, "q@x"), "';tag=' in quotes and <>: no tag");
+	cr_expect_eq(send_invite_to(t, "semi@x", "<sip:b@c>;foo=1;tagx=2"), XDP_TX);
+	cr_expect(has_affinity(t, V4, "semi@x"), "';' but no tag parameter");
+	cr_expect_eq(send_invite_to(t, "late@x",
+				    "\"A very long display name to push the tag past one word\" "
+				    "<sip:bob@biloxi.example.com>;tag=late"), XDP_TX);
+	cr_expect_not(has_affinity(t, V4, "late@x"), "a tag after many words");
 	lbt_close(t);
 }
 
@@ -481,6 +530,32 @@ Test(dos, above_max_new_per_cpu_new_dialogs_follow_maglev_without_an_entry,
 	}
 	cr_expect_lt(try, 3, "5 of 10 new dialogs in one second went unrecorded");
 	cr_expect_eq(n, 10, "capped INVITEs are still forwarded");
+	lbt_close(t);
+}
+
+Test(dos, tagged_responses_of_unknown_dialogs_draw_on_the_same_budget, .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+	__u64 c0, s0;
+	int try, i, n;
+
+	t->cfg.aff_new_max = 5;
+	lbt_config_write(t);
+	for (try = 0; try < 3; try++) {
+		char cid[64];
+
+		c0 = events(t, SIPLB_EV_AFFINITY_CAPPED);
+		s0 = coarse_sec();
+		for (i = n = 0; i < 10; i++) {
+			snprintf(cid, sizeof(cid), "resp%d-%d@x", try, i);
+			n += send_200(t, "198.18.0.20", cid) == XDP_TX;
+		}
+		if (coarse_sec() == s0 && c0 == events(t, SIPLB_EV_AFFINITY_CAPPED) - 5)
+			break;
+		sleep(1);
+	}
+	cr_expect_lt(try, 3, "5 of 10 tagged responses in one second went unrecorded");
+	cr_expect_eq(n, 10, "capped responses are still forwarded");
 	lbt_close(t);
 }
 

@@ -26,7 +26,7 @@ struct parse_result {
 	__u32 payload_off;
 	__s32 via_rc;
 	__s32 aor_rc;
-	__u32 pad;
+	__s32 tag_rc;		/* sip_to_tag */
 	__u64 callid_hash;
 };
 
@@ -99,6 +99,7 @@ static void agree(struct parse_test *skel, const __u8 *payload, size_t len,
 	cr_assert_eq(r.aor_rc, aor_rc, "%s: AOR result", what);
 	cr_assert_eq(r.aor.off, aor.off, "%s: AOR offset", what);
 	cr_assert_eq(r.aor.len, aor.len, "%s: AOR length", what);
+	cr_assert_eq(r.tag_rc, sip_to_tag(&win, 0, &m), "%s: To tag", what);
 	if (m.callid_len && (size_t)m.callid_off + m.callid_len <= len)
 		cr_assert_eq(r.callid_hash,
 			     siplb_hash_buf(payload + m.callid_off, m.callid_len, &test_key),

@@ -174,6 +174,8 @@ Test(config, minimal_file_gets_documented_defaults, .fini = t_free)
 	cr_assert_eq(t_cfg.maglev_size, 65537);
 	cr_assert_eq(t_cfg.aff_capacity, 1048576);
 	cr_assert_eq(t_cfg.aff_idle, 1800);
+	cr_assert_eq(t_cfg.dialog_window, 300);
+	cr_assert_eq(t_cfg.announce_table, 0);
 	cr_assert_eq(t_cfg.health.interval_ms, 1000);
 	cr_assert_eq(t_cfg.health.timeout_ms, 500);
 	cr_assert_eq(t_cfg.health.fall, 3);
@@ -433,6 +435,16 @@ Test(config, rejects_unknown_attach_mode, .fini = t_free)
 Test(config, rejects_second_yaml_document, .fini = t_free)
 {
 	t_bad("bad-two-docs.yaml", 3, NULL, "second YAML document");
+}
+
+Test(config, rejects_an_announce_table_that_routes_traffic, .fini = t_free)
+{
+	t_bad("bad-announce-table.yaml", 4, "announce.table", "254");
+}
+
+Test(config, rejects_a_dialog_window_over_a_week, .fini = t_free)
+{
+	t_bad("bad-dialog-window.yaml", 4, "affinity.dialog_window", "604801");
 }
 
 Test(config, stream_settings_have_documented_defaults, .fini = t_free)

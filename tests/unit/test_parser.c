@@ -1266,3 +1266,51 @@ Test(parser, every_prefix_of_invite)
 	}
 	free(p);
 }
+
+/* ------------------------------------------------------------------------ */
+/* The To tag: a request with one is in-dialog (RFC 3261 12.2)              */
+
+struct tag_case {
+	const char *to;		/* the To value */
+	int tag;		/* sip_to_tag's answer */
+};
+
+static const struct tag_case tag_cases[] = {
+	{ "Bob <sip:bob@biloxi.example.com>", 0 },
+	{ "Bob <sip:bob@biloxi.example.com>;tag=a6c85cf", 1 },
+	{ "<sip:bob@biloxi.example.com>;TAG=x", 1 },
+	{ "sip:bob@biloxi.example.com;tag=x", 1 },
+	{ "sip:bob@biloxi.example.com ; tag = x", 1 },
+	{ "<sip:bob@biloxi.example.com>;transport=udp;tag=x", 1 },
+	{ "<sip:bob@biloxi.example.com;tag=x>", 0 },		/* a URI parameter */
+	{ "\"A ;tag=x\" <sip:bob@biloxi.example.com>", 0 },	/* inside the display name */
+	{ "\"A \\\";tag=x\" <sip:bob@b.example.com>", 0 },	/* escaped quote */
+	{ "<sip:bob@biloxi.example.com>;tagx=1", 0 },
+	{ "<sip:bob@biloxi.example.com>;xtag=1", 0 },
+	{ "<sip:bob@biloxi.example.com>;tag", 0 },
+	{ "<sip:bob@biloxi.example.com>;;tag=1", 1 },
+	{ "<sip:bob@biloxi.example.com>;ta;tag=1", 1 },
+};
+
+Test(parser, to_tag_marks_in_dialog_requests)
+{
+	char msg[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(tag_cases) / sizeof(tag_cases[0]); i++) {
+		const struct tag_case *c = &tag_cases[i];
+		struct sip_win win;
+		struct sip_msg m;
+		int n;
+
+		n = snprintf(msg, sizeof(msg),
+			     RLINE("BYE") VIA_A MF "To: %s" CRLF FROM_A CID_A
+			     "CSeq: 2 BYE" CRLF CL0, c->to);
+		cr_assert(n > 0 && (size_t)n < sizeof(msg));
+		win.data = (const __u8 *)msg;
+		win.end = (const __u8 *)msg + n;
+		cr_assert_eq(sip_scan(&win, 0, &m), SIP_VERDICT_FAST, "To: %s", c->to);
+		cr_expect_eq(sip_to_tag(&win, 0, &m), c->tag, "To: %s: tag %d, want %d",
+			     c->to, !c->tag, c->tag);
+	}
+}

@@ -90,7 +90,19 @@ Test(siplbctl, parse_json_reports_an_invite_for_the_fast_path)
 	cr_assert_str_eq(str(o, "via_branch"), "z9hG4bK776asdhds");
 	cr_assert_str_eq(str(o, "via_sent_by"), "pc33.atlanta.example.com:5060");
 	cr_assert_str_eq(str(o, "to_aor"), "bob@biloxi.example.com");
+	cr_assert(json_object_object_get_ex(o, "to_tag", &v) && !json_object_get_boolean(v),
+		  "an initial INVITE has no To tag");
 	cr_assert_str_eq(str(o, "path"), "xdp");
+	json_object_put(o);
+}
+
+Test(siplbctl, parse_json_marks_an_in_dialog_request_by_its_to_tag)
+{
+	struct json_object *o = parse_json("tests/msgs/bye.sip"), *v;
+
+	cr_assert_str_eq(str(o, "method"), "BYE");
+	cr_assert(json_object_object_get_ex(o, "to_tag", &v) && json_object_get_boolean(v),
+		  "a BYE carries a To tag");
 	json_object_put(o);
 }
 
