@@ -196,10 +196,15 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	if (!vi->up || !cfg->maglev_size)
 		return SIPLB_NO_BACKEND;
 	slot = h % cfg->maglev_size;
-	/* Only now, with no affinity: is there a To tag? */
-	if (tag < 0)
+	/*
+	 * Only now, with no affinity entry: is there a To tag? An entry whose
+	 * backend went down (or idled out) says where the dialog was, so it
+	 * moves by the live table, never to an older generation's pick (which
+	 * could be a draining backend the dialog never saw).
+	 */
+	if (!aff && tag < 0)
 		tag = dos_to_tag(ctx, off, m);
-	if (tag && m->kind == SIP_KIND_REQUEST)
+	if (!aff && tag && m->kind == SIP_KIND_REQUEST)
 		id = pick_in_dialog(vi, cfg, slot, now, &older);
 	else
 		id = maglev_pick(vi, cfg, vi->gen, slot);

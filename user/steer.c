@@ -111,9 +111,10 @@ int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool req
 		return -ENOENT;
 	slot = (__u32)(h % d->cfg.maglev_size);
 	live = vi.gen & (SIPLB_MAGLEV_GENS - 1);
-	/* an in-dialog request: the oldest generation in the dialog window whose
-	 * pick is not down, as XDP's pick_in_dialog() */
-	for (i = 1; request && to_tag && i < SIPLB_MAGLEV_GENS; i++) {
+	/* an in-dialog request without an entry: the oldest generation in the
+	 * dialog window whose pick is not down, as XDP's pick_in_dialog(); an
+	 * entry whose backend is down moves by the live table, as in XDP */
+	for (i = 1; !had && request && to_tag && i < SIPLB_MAGLEV_GENS; i++) {
 		g = (live + i) & (SIPLB_MAGLEV_GENS - 1);
 		if (vi.gen_until[g] <= now)
 			continue;

@@ -624,6 +624,48 @@ Test(balancer, in_dialog_request_without_affinity_follows_the_generation_its_dia
 	lbt_close(t);
 }
 
+Test(balancer, a_dialog_whose_backend_dies_moves_by_the_live_table_not_to_an_older_pick,
+     .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	__u32 *gen1 = malloc(sizeof(*gen1) * MAGLEV_SIZE);
+	unsigned int seed = 11;
+	char callid[128];
+	__u32 drained = BE_V4_FIRST, first;
+	int be, i;
+	__u64 h;
+
+	cr_assert_not_null(gen1);
+	t->window_units = 3600;
+	memcpy(gen1, lbt_table(t, VIP_V4), sizeof(*gen1) * MAGLEV_SIZE);
+	/* generation 2: the first backend drains */
+	lbt_backend_state(t, drained, SIPLB_BE_DRAINING);
+	lbt_publish(t, VIP_V4);
+	/* a Call-ID the drained backend had in generation 1: it moved */
+	for (i = 0; i < 100000; i++) {
+		gen_callid(callid, sizeof(callid), &seed);
+		h = hash_str(t, callid);
+		if (gen1[h % MAGLEV_SIZE] == drained)
+			break;
+	}
+	cr_assert_lt(i, 100000, "no Call-ID of the drained backend");
+	/* the dialog begins after the drain, here: on the live pick */
+	first = lbt_maglev_pick(t, VIP_V4, h);
+	cr_assert_neq(first, drained);
+	be = send_request(t, &caller4, "INVITE", callid, CALLER);
+	cr_assert_eq(be, (int)first);
+	/* its backend dies (generation 3); this instance's entry knows where the
+	 * dialog was, so it moves by the live table, not to generation 1's
+	 * (draining) pick, where it never was */
+	lbt_backend_state(t, first, SIPLB_BE_DOWN);
+	lbt_publish(t, VIP_V4);
+	be = send_in_dialog(t, callid);
+	cr_assert_neq(be, (int)drained, "moved to the draining backend of an older generation");
+	cr_assert_eq(be, (int)lbt_maglev_pick(t, VIP_V4, h), "not the live table's pick");
+	free(gen1);
+	lbt_close(t);
+}
+
 Test(balancer, the_ring_keeps_the_newest_generations_and_marks_one_live, .timeout = 60)
 {
 	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
