@@ -78,6 +78,46 @@ const char *sd_addr_port_str(const struct siplb_cfg_addr *a, __u16 port, char *b
 	return buf;
 }
 
+void sd_to_sockaddr(const struct siplb_cfg_addr *a, __u16 port,
+		    struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		s4->sin_addr.s_addr = a->addr[0];
+		*len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->addr, 16);
+		*len = sizeof(*s6);
+	}
+}
+
+void sd_from_sockaddr(const struct sockaddr_storage *ss, struct siplb_cfg_addr *a,
+		      __u16 *port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+
+		a->family = AF_INET;
+		a->addr[0] = s4->sin_addr.s_addr;
+		*port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+		a->family = AF_INET6;
+		memcpy(a->addr, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+	}
+}
+
 const char *sd_state_name(__u8 state)
 {
 	switch (state) {

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "config.h"
@@ -134,6 +135,11 @@ const char *sd_addr_str(const struct siplb_cfg_addr *a, char *buf, size_t len);
 const char *sd_addr_port_str(const struct siplb_cfg_addr *a, __u16 port, char *buf,
 			     size_t len);
 const char *sd_state_name(__u8 state);
+/* An address and port as a sockaddr (IPv4 or IPv6), and back. */
+void sd_to_sockaddr(const struct siplb_cfg_addr *a, __u16 port, struct sockaddr_storage *ss,
+		    socklen_t *len);
+void sd_from_sockaddr(const struct sockaddr_storage *ss, struct siplb_cfg_addr *a,
+		      __u16 *port);
 
 /* bpfload.c: load with reused pins, pin, attach, detach. */
 int sd_bpf_load(struct siplbd *d, const struct siplb_cfg *cfg);

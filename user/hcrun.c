@@ -19,46 +19,6 @@ static int fam_idx(__u8 family)
 	return family == AF_INET6;
 }
 
-static void to_sockaddr(const struct siplb_cfg_addr *a, __u16 port,
-			struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr.s_addr = a->addr[0];
-		*len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, a->addr, 16);
-		*len = sizeof(*s6);
-	}
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct siplb_cfg_addr *a,
-			  __u16 *port)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		a->family = AF_INET;
-		a->addr[0] = s4->sin_addr.s_addr;
-		*port = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		a->family = AF_INET6;
-		memcpy(a->addr, &s6->sin6_addr, 16);
-		*port = ntohs(s6->sin6_port);
-	}
-}
-
 int sd_health_open(struct siplbd *d)
 {
 	int i, one = 1;
@@ -99,11 +59,11 @@ void sd_health_prepare(struct siplbd *d, struct sd_backend *b)
 	__u16 port;
 
 	memset(&b->hc_src, 0, sizeof(b->hc_src));
-	to_sockaddr(&b->addr, b->port, &ss, &len);
+	sd_to_sockaddr(&b->addr, b->port, &ss, &len);
 	fd = socket(b->addr.family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && !connect(fd, (struct sockaddr *)&ss, len) &&
 	    !getsockname(fd, (struct sockaddr *)&local, &llen))
-		from_sockaddr(&local, &b->hc_src, &port);
+		sd_from_sockaddr(&local, &b->hc_src, &port);
 	if (fd >= 0)
 		close(fd);
 	if (!b->hc_src.family)
@@ -111,7 +71,7 @@ void sd_health_prepare(struct siplbd *d, struct sd_backend *b)
 	b->hc_src_port = 0;
 	llen = sizeof(local);
 	if (d->hc_fd[i] >= 0 && !getsockname(d->hc_fd[i], (struct sockaddr *)&local, &llen))
-		from_sockaddr(&local, &(struct siplb_cfg_addr){}, &b->hc_src_port);
+		sd_from_sockaddr(&local, &(struct siplb_cfg_addr){}, &b->hc_src_port);
 }
 
 static void transition(struct siplbd *d, struct sd_backend *b, const char *reason)
@@ -183,7 +143,7 @@ void sd_health_tick(struct siplbd *d, __u64 now_ms)
 		n = health_probe_begin(&b->hc, &pid, buf, sizeof(buf), now_ms);
 		if (n < 0)
 			continue;
-		to_sockaddr(&b->addr, b->port, &ss, &len);
+		sd_to_sockaddr(&b->addr, b->port, &ss, &len);
 		/* A send error is a probe without answer: the timeout counts it. */
 		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&ss, len) < 0)
 			log_dbg("probe to %s: %s", b->ident, strerror(errno));
@@ -206,7 +166,7 @@ void sd_health_recv(struct siplbd *d, int i, __u64 now_ms)
 		n = recvfrom(d->hc_fd[i], buf, sizeof(buf), 0, (struct sockaddr *)&ss, &len);
 		if (n < 0)
 			return;
-		from_sockaddr(&ss, &from, &port);
+		sd_from_sockaddr(&ss, &from, &port);
 		/* The branch decides which probe it answers; the address narrows the search. */
 		for (id = 0; id < SIPLB_MAX_BACKENDS; id++) {
 			struct sd_backend *b = &d->be[id];

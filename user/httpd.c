@@ -140,24 +140,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 
 int sd_http_open(struct siplbd *d)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	char buf[80];
 
-	if (d->cfg.metrics_addr.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(d->cfg.metrics_port);
-		s4->sin_addr.s_addr = d->cfg.metrics_addr.addr[0];
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(d->cfg.metrics_port);
-		memcpy(&s6->sin6_addr, d->cfg.metrics_addr.addr, 16);
+	sd_to_sockaddr(&d->cfg.metrics_addr, d->cfg.metrics_port, &ss, &sslen);
+	if (d->cfg.metrics_addr.family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	}
 	/* No thread of its own: siplbd's epoll drives it, so handlers see a consistent state. */
 	d->mhd = MHD_start_daemon(flags, d->cfg.metrics_port, NULL, NULL, answer, d,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,

@@ -162,46 +162,6 @@ static int fam_idx(int family)
 	return family == AF_INET6;
 }
 
-static void to_sockaddr(const struct siplb_cfg_addr *a, __u16 port,
-			struct sockaddr_storage *ss, socklen_t *len)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		s4->sin_addr.s_addr = a->addr[0];
-		*len = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		memcpy(&s6->sin6_addr, a->addr, 16);
-		*len = sizeof(*s6);
-	}
-}
-
-static void from_sockaddr(const struct sockaddr_storage *ss, struct siplb_cfg_addr *a,
-			  __u16 *port)
-{
-	memset(a, 0, sizeof(*a));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-
-		a->family = AF_INET;
-		a->addr[0] = s4->sin_addr.s_addr;
-		*port = ntohs(s4->sin_port);
-	} else {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-
-		a->family = AF_INET6;
-		memcpy(a->addr, &s6->sin6_addr, 16);
-		*port = ntohs(s6->sin6_port);
-	}
-}
-
 /* "198.18.2.10" or "[2001:db8::10]" for URIs and Via sent-by. */
 static void host_text(const struct siplb_cfg_addr *a, char *buf, size_t len, bool brackets)
 {
@@ -240,7 +200,7 @@ static int udp_bound(const struct siplb_cfg_addr *a, __u16 port, bool nonlocal)
 	/* bursts of answers for thousands of connections: the default 208 KiB overflows */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	to_sockaddr(a, port, &ss, &len);
+	sd_to_sockaddr(a, port, &ss, &len);
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
 
@@ -270,7 +230,7 @@ static int raw_tunnel(const struct siplb_cfg_addr *src)
 		v = IPV6_PMTUDISC_DONT;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof(v));
 	}
-	to_sockaddr(src, 0, &ss, &len);
+	sd_to_sockaddr(src, 0, &ss, &len);
 	if (bind(fd, (struct sockaddr *)&ss, len)) {
 		int err = -errno;
 
@@ -319,7 +279,7 @@ static int send_backend(struct siplbd *d, __u32 vip, __u32 be,
 
 		if (st->relay_fd[fi] < 0 || isport != st->relay_port)
 			return -EOPNOTSUPP;
-		to_sockaddr(&b->addr, b->port, &ss, &sl);
+		sd_to_sockaddr(&b->addr, b->port, &ss, &sl);
 		return sendto(st->relay_fd[fi], msg, len, 0, (struct sockaddr *)&ss, sl) < 0 ?
 		       -errno : 1;
 	}
@@ -330,7 +290,7 @@ static int send_backend(struct siplbd *d, __u32 vip, __u32 be,
 	f.dport = ntohs(v->key.port);
 	f.id = ++st->ipid;
 	e.fd = st->raw_fd[fi];
-	to_sockaddr(&b->addr, 0, &e.dst, &e.dlen);
+	sd_to_sockaddr(&b->addr, 0, &e.dst, &e.dlen);
 	return ipfrag_build(&f, msg, len, d->cfg.mtu - (fi ? 40 : 20), emit_raw, &e);
 }
 
@@ -393,7 +353,7 @@ static int send_toward(struct siplbd *d, const char *host, __u16 port, const cha
 	fi = fam_idx(a.family);
 	if (st->relay_fd[fi] < 0)
 		return -ENOTCONN;
-	to_sockaddr(&a, port, &ss, &sl);
+	sd_to_sockaddr(&a, port, &ss, &sl);
 	return sendto(st->relay_fd[fi], msg, len, 0, (struct sockaddr *)&ss, sl) < 0 ? -errno : 1;
 }
 
@@ -831,7 +791,7 @@ static void on_accept(struct siplbd *d, __u32 li)
 		c->rc.tls = l->tls;
 		host_text(&l->addr, c->rc.vip_host, sizeof(c->rc.vip_host), true);
 		c->rc.vip_port = l->port;
-		from_sockaddr(&ss, &peer, &c->rc.peer_port);
+		sd_from_sockaddr(&ss, &peer, &c->rc.peer_port);
 		host_text(&peer, c->rc.peer_ip, sizeof(c->rc.peer_ip), false);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		st->cnt[ST_ACCEPTED]++;
@@ -982,7 +942,7 @@ static void on_datagrams(struct siplbd *d, int fd, bool relay, __u32 idx)
 		if (n < 0)
 			return;
 		st->in[n] = 0;
-		from_sockaddr(&ss, &src, &sport);
+		sd_from_sockaddr(&ss, &src, &sport);
 		if (relay)
 			relay_datagram(d, (int)idx, st->in, (size_t)n, &src, sport);
 		else
@@ -1152,7 +1112,7 @@ static int listener_open(struct siplbd *d, __u32 vip, bool tls, const struct sip
 	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (a->family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	to_sockaddr(a, port, &ss, &sl);
+	sd_to_sockaddr(a, port, &ss, &sl);
 	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 4096) ||
 	    ep_set(d, fd, EPOLL_CTL_ADD, EPOLLIN, ST_EV(ST_LISTEN, slot))) {
 		int err = -errno;
