@@ -287,20 +287,44 @@ SIPLB_INLINE __u64 sip_lf_bits(const __u8 *p)
 /*
  * Byte tables of the line scan, in one array (clang 14 gives a second static
  * array of .rodata a wrong BTF offset, and BPF global functions need BTF):
- * [0, 256) non-zero for the bytes that make the line they start worth a look:
- * 1 for the first letters of Call-ID, Via, To and their compact forms (c i v
- * t, either case), 2 for CR and LF (the blank line, or a malformed line end);
- * [256, 288) the bit index for each value of sip_ctz32()'s De Bruijn hash.
+ * [0, 256) the class of a line's first byte and [SIP_TBL_C1, +256) that of its
+ * second, as bits that meet (a non-zero AND) when the line may be Call-ID, Via
+ * or To, or ends the headers: "ca" (Call-ID), "vi" (Via), "to" (To), or c i v
+ * t followed by ':', space or tab (compact forms and "Via :"), or a first byte
+ * CR or LF (the blank line, or a malformed line end: SIP_C_END meets any
+ * second byte). One load each and an AND: no chain of compares per line feed.
+ * [SIP_TBL_DEBRUIJN, +32) the bit index for each value of sip_ctz32()'s hash.
  */
+#define SIP_C_A 0x01		/* second byte 'a': "Call-ID" */
+#define SIP_C_I 0x02		/* second byte 'i': "Via" */
+#define SIP_C_O 0x04		/* second byte 'o': "To" */
+#define SIP_C_SHORT 0x08	/* second byte ':', space or tab: a compact form */
+#define SIP_C_END 0x10		/* first byte CR or LF */
 #define SIP_TBL_DEBRUIJN 256
+#define SIP_TBL_C1 288
 #define SIP_DEBRUIJN32 0x077CB531u
-static const __u8 sip_tbl[SIP_TBL_DEBRUIJN + 32] __attribute__((unused)) = {
-	['c'] = 1, ['C'] = 1, ['i'] = 1, ['I'] = 1, ['v'] = 1, ['V'] = 1,
-	['t'] = 1, ['T'] = 1, ['\r'] = 2, ['\n'] = 2,
+#define SIP_C1(c) [SIP_TBL_C1 + (c)]
+static const __u8 sip_tbl[SIP_TBL_C1 + 256] __attribute__((unused)) = {
+	['c'] = SIP_C_A, ['C'] = SIP_C_A,
+	['v'] = SIP_C_I | SIP_C_SHORT, ['V'] = SIP_C_I | SIP_C_SHORT,
+	['t'] = SIP_C_O | SIP_C_SHORT, ['T'] = SIP_C_O | SIP_C_SHORT,
+	['i'] = SIP_C_SHORT, ['I'] = SIP_C_SHORT,
+	['\r'] = SIP_C_END, ['\n'] = SIP_C_END,
 	[SIP_TBL_DEBRUIJN] =
 	0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8,
 	31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9,
+	SIP_C1('a') = SIP_C_A, SIP_C1('A') = SIP_C_A,
+	SIP_C1('i') = SIP_C_I, SIP_C1('I') = SIP_C_I,
+	SIP_C1('o') = SIP_C_O, SIP_C1('O') = SIP_C_O,
+	SIP_C1(':') = SIP_C_SHORT, SIP_C1(' ') = SIP_C_SHORT, SIP_C1('\t') = SIP_C_SHORT,
 };
+#undef SIP_C1
+
+/* Non-zero when a line starting with bytes c0 c1 may be Call-ID, Via or To, or ends the headers. */
+SIPLB_INLINE __u8 sip_line_class(__u8 c0, __u8 c1)
+{
+	return sip_tbl[c0] & (sip_tbl[SIP_TBL_C1 + c1] | SIP_C_END);
+}
 
 /* Index of the single set bit of b (a power of two below 2^32). */
 SIPLB_INLINE __u32 sip_ctz32(__u64 b)
@@ -531,10 +555,15 @@ SIPLB_INLINE int sip_has_cr(const __u8 *base, const __u8 *end, __u32 vs, __u32 v
  */
 SIPLB_INLINE int sip_value_end(const __u8 *base, const __u8 *end, __u32 vs, __u32 nl)
 {
+	const __u8 *q = base + ((nl - 2) & SIP_POS_MASK);
 	__u32 ve = nl;
 	__u64 w, nw;
 	int c;
 
+	/* the usual end, "x CR LF": nothing to trim but the CR */
+	SIPLB_BARRIER_VAR(q);
+	if (nl >= vs + 2 && q + 2 <= end && q[1] == '\r' && q[0] != '\r' && !sip_is_ws(q[0]))
+		return nl - 1;
 	if (ve > vs) {
 		SIP_BYTE(base, end, ve - 1, c);
 		if (c == '\r')
@@ -581,21 +610,18 @@ SIPLB_INLINE int sip_request_line_ok(const __u8 *base, const __u8 *end, __u32 nl
  * of its own it verifies in a quarter of the instructions but costs a BPF
  * call (~9 ns here) for each of the 3-4 lines per message that get here.
  */
-SIPLB_INLINE int sip_hdr(SIP_WIN_PARAM, __u32 off, __u32 s, struct sip_msg *m)
+SIPLB_INLINE int sip_hdr(const __u8 *base, const __u8 *end, __u32 s, struct sip_msg *m)
 {
-	SIP_WIN_OPEN;
-	const __u8 *base;
+	const __u8 *q = base + (s & SIP_POS_MASK);
 	__u8 type = SIP_HDR_OTHER, lc;
 	__u64 w;
 	int v = 0;
 
-	if (!m || off > SIP_MAX_PAYLOAD_OFF)
-		return 1;
-	SIPLB_CLAMP(off, SIP_MAX_PAYLOAD_OFF);
-	base = data + off;
-	if (base > end)
-		return 1;
-	w = sip_word(base, end, s);
+	SIPLB_BARRIER_VAR(q);
+	if (q + 8 <= end)
+		w = SIPLB_LD64(q);
+	else
+		w = sip_word(base, end, s);
 	lc = (w & 0xff) | 0x20;
 	if (lc == 'c') {
 		/* "call-id"; byte 4 must really be '-' (a CR would fold to it) */
@@ -720,18 +746,6 @@ SIPLB_INLINE int sip_crcr(const __u8 *base, const __u8 *end, __u32 nl)
 	return q + 2 <= end && q[0] == '\r' && q[1] == '\r';
 }
 
-/* 1 when a line starting with c0 c1 may be Call-ID, Via or To (else skip it). */
-SIPLB_INLINE int sip_maybe_hdr(__u8 c0, __u8 c1)
-{
-	__u8 l0 = c0 | 0x20, l1 = c1 | 0x20;
-	int short_form = c1 == ':' || c1 == ' ' || c1 == '\t';
-
-	return (l0 == 'c' && l1 == 'a') ||
-	       (l0 == 'i' && short_form) ||
-	       (l0 == 'v' && (l1 == 'i' || short_form)) ||
-	       (l0 == 't' && (l1 == 'o' || short_form));
-}
-
 /*
  * The line feed at nl ends a line: note the value end of the header it held,
  * check the request line (first line feed), find the blank line, catch CR CR
@@ -739,8 +753,8 @@ SIPLB_INLINE int sip_maybe_hdr(__u8 c0, __u8 c1)
  * to sip_hdr(). Returns 1 when the scan is over (headers ended, or the
  * verdict is final).
  */
-SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
-			   const __u8 *end, __u32 nl, struct sip_msg *m)
+SIPLB_INLINE int sip_at_lf(const __u8 *base, const __u8 *end, __u32 nl,
+			   struct sip_msg *m)
 {
 	const __u8 *q;
 	__u32 s;
@@ -800,8 +814,8 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
 		}
 		return 0;
 	}
-	if (sip_maybe_hdr(c0, c1))
-		return sip_hdr(SIP_WIN_ARG, off, s, m);
+	if (sip_line_class(c0, c1))
+		return sip_hdr(base, end, s, m);
 	return 0;
 }
 
@@ -811,7 +825,7 @@ SIPLB_INLINE int sip_at_lf(SIP_WIN_PARAM, __u32 off, const __u8 *base,
  * taken in order. Most line feeds are settled right here with one 8-byte
  * load around them: no value open, no CR CR before it, and the next line
  * cannot be Call-ID, Via or To nor end the headers (its first two bytes, by
- * sip_tbl and sip_maybe_hdr). The others go through sip_at_lf(). Both loops
+ * sip_line_class). The others go through sip_at_lf(). Both loops
  * run under may_goto; what they carry is bounded (the chunk's offset lives in
  * m->cur, the verifier does not follow it, so the loop converges instead of
  * unrolling), and the scan starts from fresh packet pointers, so that it is
@@ -862,13 +876,12 @@ SIPLB_INLINE void sip_lines(SIP_WIN_PARAM, __u32 off, struct sip_msg *m)
 			if (nl >= 2 && q + 8 <= end &&
 			    !(SIP_VOL(m->open) | (SIP_VOL(m->lines) ^ 1))) {
 				__u64 x = SIPLB_LD64(q);
-				__u8 c0 = x >> 24, cls = sip_tbl[c0];
 
 				if ((x & 0xffff) != 0x0d0d &&
-				    (!cls || (cls == 1 && !sip_maybe_hdr(c0, x >> 32))))
+				    !sip_line_class(x >> 24, x >> 32))
 					continue;
 			}
-			if (sip_at_lf(SIP_WIN_ARG, off, base, end, nl, m))
+			if (sip_at_lf(base, end, nl, m))
 				return;
 		}
 	}
