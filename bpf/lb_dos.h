@@ -359,9 +359,10 @@ static __always_inline __u32 dos_admit(const struct vip_policy *pol,
  * May this CPU create one more affinity entry this second? Counts it if so.
  * Above the cap a flood of fresh Call-IDs cannot push real dialogs out of
  * the LRU: new dialogs follow the Maglev table alone, which picks the same
- * backend as long as the table does not change.
+ * backend as long as the table does not change. now_ns: lb_now_ns(), the
+ * coarse clock without a helper call (this is on every new dialog's way).
  */
-static __always_inline bool dos_aff_budget(const struct siplb_config *cfg)
+static __always_inline bool dos_aff_budget(const struct siplb_config *cfg, __u64 now_ns)
 {
 	struct aff_budget *ab;
 	__u32 zero = 0, sec;
@@ -371,7 +372,7 @@ static __always_inline bool dos_aff_budget(const struct siplb_config *cfg)
 	ab = bpf_map_lookup_elem(&aff_budget, &zero);
 	if (!ab)
 		return true;
-	sec = bpf_ktime_get_coarse_ns() / 1000000000ULL;
+	sec = now_ns / 1000000000ULL;
 	if (ab->window != sec) {
 		ab->window = sec;
 		ab->created = 0;

@@ -15,6 +15,7 @@
 #include "siplb_maps.h"
 #include "lb_maps.h"
 #include "lb_encap.h"
+#include "lb_clock.h"
 #include "lb_dos.h"
 
 #ifndef AF_INET
@@ -154,7 +155,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	struct affinity *aff, fresh;
 	struct backend *be;
 	__u32 id, now, slot;
-	__u64 h, akey;
+	__u64 h, akey, now_ns;
 	bool older = false;
 
 	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
@@ -169,13 +170,15 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	h = siplb_hash_inline(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
 	*hash = h;
 	akey = h ^ ((__u64)vi->vip_id * SIPLB_VIP_MIX);
-	now = bpf_ktime_get_coarse_ns() >> 30;
+	now_ns = lb_now_ns(cfg);
+	now = now_ns >> 30;
 
 	aff = bpf_map_lookup_elem(&affinity, &akey);
 	if (aff) {
 		id = aff->backend;
 		be = bpf_map_lookup_elem(&backends, &id);
-		if (cfg->idle_units && now - aff->seen > cfg->idle_units) {
+		/* signed: siplbd's stamp may be a unit ahead of this clock */
+		if (cfg->idle_units && (__s32)(now - aff->seen) > (__s32)cfg->idle_units) {
 			count(&event_stats, SIPLB_EV_IDLE_EXPIRED);
 		} else if (be && be->state != SIPLB_BE_DOWN) {
 			if (be->state == SIPLB_BE_DRAINING)
@@ -229,7 +232,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		cls = dos_class(ctx, off, m, &tag);
 	if (aff || older || (m->kind == SIP_KIND_RESPONSE && tag) ||
 	    (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
-		if (!aff && !dos_aff_budget(cfg)) {
+		if (!aff && !dos_aff_budget(cfg, now_ns)) {
 			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
 			return id;
 		}

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "siplb.skel.h"
+#include "lbclock.h"
 #include "maglev.h"
 #include "lbtest.h"
 
@@ -52,6 +53,8 @@ struct lbt *lbt_open(const struct siplb_config *cfg, __u32 affinity_max)
 		t->cfg = *cfg;
 	else
 		lbt_default_config(&t->cfg, 4093);
+	/* as siplbd does before its first config write */
+	cr_assert_eq(lb_clock_offset(&t->cfg.clock_off_ns), 0, "measure XDP's clock offset");
 	t->key.k0 = t->cfg.hash_k0;
 	t->key.k1 = t->cfg.hash_k1;
 	lbt_config_write(t);
@@ -324,7 +327,7 @@ __u32 lbt_now_units(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_coarse_ns() reads the coarse CLOCK_MONOTONIC */
+	/* as siplbd: XDP's jiffies clock reads the same after lb_clock_offset() */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u32)(((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >> 30);
 }
