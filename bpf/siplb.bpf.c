@@ -270,15 +270,14 @@ static __noinline int bench_decap(struct xdp_md *ctx, struct pkt_meta *pm)
 
 /* Parse, steer and forward one UDP packet to a VIP. */
 static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi,
-				   struct pkt_meta *pm)
+				   const struct siplb_config *cfg, struct pkt_meta *pm)
 {
-	const struct siplb_config *cfg;
 	const struct vip_policy *pol;
 	const struct nexthop *nh;
 	const struct backend *be;
 	struct sip_msg m;
 	struct src_key sk;
-	__u32 zero = 0, id, vip_id = vi->vip_id, cls, why;
+	__u32 id, vip_id = vi->vip_id, cls, why;
 	__u64 h = 0;
 	int verdict, err, tag = -1;
 
@@ -318,9 +317,6 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 			return drop(why);
 	}
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return XDP_PASS;
 	id = steer(ctx, vi, cfg, pol, cls, tag, &m, pm->off, &h);
 	if (id == STEER_UNKNOWN)
 		return drop(SIPLB_DROP_UNKNOWN_DIALOG);
@@ -368,12 +364,13 @@ int siplb_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
+	const struct siplb_config *cfg;
 	struct vip_key vk = {};
 	struct pkt_meta pm = {};
 	struct vip_info *vi;
 	struct udphdr *udp;
 	__u16 proto;
-	__u32 frame_len = data_end - data;
+	__u32 frame_len = data_end - data, zero = 0;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_PASS;
@@ -415,8 +412,12 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		/* an array: the verifier inlines the lookup */
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg)
+			return XDP_PASS;
 		/* first, and before any parsing: a banned source costs one lookup */
-		if (dos_banned4(ip->saddr))
+		if (dos_banned4(cfg, ip->saddr))
 			return drop(SIPLB_DROP_BLOCKED);
 		pm.src[0] = ip->saddr;
 		pm.family = AF_INET;
@@ -457,7 +458,10 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
-		if (dos_banned6(&ip6->saddr))
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg)
+			return XDP_PASS;
+		if (dos_banned6(cfg, &ip6->saddr))
 			return drop(SIPLB_DROP_BLOCKED);
 		/* token buckets group an IPv6 source by its /64 */
 		pm.src[0] = ip6->saddr.in6_u.u6_addr32[0];
@@ -475,7 +479,7 @@ int siplb_xdp(struct xdp_md *ctx)
 	if (pm.l2len + pm.ip_len < frame_len &&
 	    bpf_xdp_adjust_tail(ctx, -(int)(frame_len - pm.l2len - pm.ip_len)))
 		return drop(SIPLB_DROP_BAD_L3);
-	return balance(ctx, vi, &pm);
+	return balance(ctx, vi, cfg, &pm);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -122,7 +122,12 @@ struct siplb_config {
 	/* New affinity entries a CPU may create per second (fixed 1 s windows of
 	 * CLOCK_MONOTONIC_COARSE); above it the Maglev pick alone steers. 0 = no cap. */
 	__u32 aff_new_max;
-	__u32 pad;		/* zero */
+	/* 1 while blocklist4 / blocklist6 holds an entry: XDP skips the LPM
+	 * lookup of a family without bans. Kept by lb_ban_write() (set before a
+	 * family's first entry, cleared after its last) and lb_config_set(). */
+	__u8 bans4;
+	__u8 bans6;
+	__u16 pad;		/* zero */
 	/* CLOCK_MONOTONIC_COARSE ns - jiffies * TICK_NSEC, measured by
 	 * lb_clock_offset(): XDP's clock (bpf/lb_clock.h) is jiffies plus this. */
 	__s64 clock_off_ns;

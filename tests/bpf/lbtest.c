@@ -323,6 +323,39 @@ struct traffic lbt_traffic(int fd, __u32 idx)
 	return tr;
 }
 
+/* The blocklist key of addr/plen: its family, the key in k4 or k6. */
+static int ban_key(const char *addr, __u32 plen, struct ban_key4 *k4, struct ban_key6 *k6)
+{
+	memset(k4, 0, sizeof(*k4));
+	memset(k6, 0, sizeof(*k6));
+	k4->prefixlen = k6->prefixlen = plen;
+	if (inet_pton(AF_INET, addr, &k4->addr) == 1)
+		return AF_INET;
+	cr_assert_eq(inet_pton(AF_INET6, addr, k6->addr), 1, "ban address %s", addr);
+	return AF_INET6;
+}
+
+void lbt_ban(struct lbt *t, const char *addr, __u32 plen, __u64 expires_ns)
+{
+	struct ban b = { .expires_ns = expires_ns };
+	struct ban_key4 k4;
+	struct ban_key6 k6;
+	int family = ban_key(addr, plen, &k4, &k6);
+
+	cr_assert_eq(lb_ban_write(&t->maps, family, family == AF_INET ? (void *)&k4 : (void *)&k6,
+				  &b), 0, "ban %s/%u", addr, plen);
+}
+
+void lbt_unban(struct lbt *t, const char *addr, __u32 plen)
+{
+	struct ban_key4 k4;
+	struct ban_key6 k6;
+	int family = ban_key(addr, plen, &k4, &k6);
+
+	cr_assert_eq(lb_ban_write(&t->maps, family, family == AF_INET ? (void *)&k4 : (void *)&k6,
+				  NULL), 0, "lift the ban of %s/%u", addr, plen);
+}
+
 __u32 lbt_now_units(void)
 {
 	struct timespec ts;
