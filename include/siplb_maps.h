@@ -95,7 +95,7 @@ SIPLB_STATIC_ASSERT(sizeof(struct backend) == 24, "backend layout");
  */
 struct affinity {
 	__u32 backend;		/* backend id */
-	__u32 seen;		/* last packet, in 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC (above) */
+	__u32 seen;		/* last packet, 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC (above) */
 };
 SIPLB_STATIC_ASSERT(sizeof(struct affinity) == 8, "affinity layout");
 
@@ -117,7 +117,7 @@ struct siplb_config {
 	__be32 src4;		/* outer IPv4 source of encapsulated packets */
 	__u32 mtu;		/* largest IP packet the link takes (bytes) */
 	__be32 src6[4];		/* outer IPv6 source */
-	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units (as affinity.seen); 0 = never */
+	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units (as seen); 0 = never */
 	__u32 maglev_size;	/* slots per Maglev table (prime), the same for every VIP */
 	/* New affinity entries a CPU may create per second (fixed 1 s windows of
 	 * CLOCK_MONOTONIC_COARSE); above it the Maglev pick alone steers. 0 = no cap. */
