@@ -13,23 +13,35 @@
 #define DOS_ONES 0x0101010101010101ULL
 #define DOS_HIGH 0x8080808080808080ULL
 
-/* Is an unexpired blocklist entry the longest prefix covering the source? */
+/*
+ * Is an unexpired blocklist entry the longest prefix covering the source?
+ * The expiry is siplbd's CLOCK_MONOTONIC, read with a helper call: only a
+ * source that a ban covers gets here, and it is dropped anyway, so the
+ * exact clock (no calibration in the way of a ban's end) costs no traffic.
+ */
 static __always_inline bool dos_banned(const struct ban *b)
 {
 	return b && (!b->expires_ns || b->expires_ns > bpf_ktime_get_coarse_ns());
 }
 
-static __always_inline bool dos_banned4(__be32 saddr)
+/* The LPM lookup only while the family has bans (cfg->bans4, kept by siplbd):
+ * with an empty blocklist a packet pays a load, not the trie. */
+static __always_inline bool dos_banned4(const struct siplb_config *cfg, __be32 saddr)
 {
 	struct ban_key4 k = { .prefixlen = 32, .addr = saddr };
 
+	if (!cfg->bans4)
+		return false;
 	return dos_banned(bpf_map_lookup_elem(&blocklist4, &k));
 }
 
-static __always_inline bool dos_banned6(const struct in6_addr *saddr)
+static __always_inline bool dos_banned6(const struct siplb_config *cfg,
+					const struct in6_addr *saddr)
 {
 	struct ban_key6 k = { .prefixlen = 128 };
 
+	if (!cfg->bans6)
+		return false;
 	__builtin_memcpy(k.addr, saddr, sizeof(k.addr));
 	return dos_banned(bpf_map_lookup_elem(&blocklist6, &k));
 }
@@ -359,9 +371,10 @@ static __always_inline __u32 dos_admit(const struct vip_policy *pol,
  * May this CPU create one more affinity entry this second? Counts it if so.
  * Above the cap a flood of fresh Call-IDs cannot push real dialogs out of
  * the LRU: new dialogs follow the Maglev table alone, which picks the same
- * backend as long as the table does not change.
+ * backend as long as the table does not change. now_ns: lb_now_ns(), the
+ * coarse clock without a helper call (this is on every new dialog's way).
  */
-static __always_inline bool dos_aff_budget(const struct siplb_config *cfg)
+static __always_inline bool dos_aff_budget(const struct siplb_config *cfg, __u64 now_ns)
 {
 	struct aff_budget *ab;
 	__u32 zero = 0, sec;
@@ -371,7 +384,7 @@ static __always_inline bool dos_aff_budget(const struct siplb_config *cfg)
 	ab = bpf_map_lookup_elem(&aff_budget, &zero);
 	if (!ab)
 		return true;
-	sec = bpf_ktime_get_coarse_ns() / 1000000000ULL;
+	sec = now_ns / 1000000000ULL;
 	if (ab->window != sec) {
 		ab->window = sec;
 		ab->created = 0;

@@ -15,6 +15,7 @@
 #include "siplb_maps.h"
 #include "lb_maps.h"
 #include "lb_encap.h"
+#include "lb_clock.h"
 #include "lb_dos.h"
 
 #ifndef AF_INET
@@ -154,7 +155,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	struct affinity *aff, fresh;
 	struct backend *be;
 	__u32 id, now, slot;
-	__u64 h, akey;
+	__u64 h, akey, now_ns;
 	bool older = false;
 
 	if (m->method == SIP_METHOD_REGISTER && vi->reg_key == SIPLB_REGKEY_AOR) {
@@ -169,13 +170,15 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 	h = siplb_hash_inline(ctx, key_off, key_len, cfg->hash_k0, cfg->hash_k1);
 	*hash = h;
 	akey = h ^ ((__u64)vi->vip_id * SIPLB_VIP_MIX);
-	now = bpf_ktime_get_coarse_ns() >> 30;
+	now_ns = lb_now_ns(cfg);
+	now = now_ns >> 30;
 
 	aff = bpf_map_lookup_elem(&affinity, &akey);
 	if (aff) {
 		id = aff->backend;
 		be = bpf_map_lookup_elem(&backends, &id);
-		if (cfg->idle_units && now - aff->seen > cfg->idle_units) {
+		/* signed: siplbd's stamp may be a unit ahead of this clock */
+		if (cfg->idle_units && (__s32)(now - aff->seen) > (__s32)cfg->idle_units) {
 			count(&event_stats, SIPLB_EV_IDLE_EXPIRED);
 		} else if (be && be->state != SIPLB_BE_DOWN) {
 			if (be->state == SIPLB_BE_DRAINING)
@@ -229,7 +232,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, const struct vip_info *vi
 		cls = dos_class(ctx, off, m, &tag);
 	if (aff || older || (m->kind == SIP_KIND_RESPONSE && tag) ||
 	    (cls == SIPLB_CLASS_DIALOG && m->kind == SIP_KIND_REQUEST)) {
-		if (!aff && !dos_aff_budget(cfg)) {
+		if (!aff && !dos_aff_budget(cfg, now_ns)) {
 			count(&event_stats, SIPLB_EV_AFFINITY_CAPPED);
 			return id;
 		}
@@ -268,15 +271,14 @@ static __always_inline int bench_decap(struct xdp_md *ctx, struct pkt_meta *pm)
 
 /* Parse, steer and forward one UDP packet to a VIP. */
 static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi,
-				   struct pkt_meta *pm)
+				   const struct siplb_config *cfg, struct pkt_meta *pm)
 {
-	const struct siplb_config *cfg;
 	const struct vip_policy *pol;
 	const struct nexthop *nh;
 	const struct backend *be;
 	struct sip_msg m;
 	struct src_key sk;
-	__u32 zero = 0, id, vip_id = vi->vip_id, cls, why;
+	__u32 id, vip_id = vi->vip_id, cls, why;
 	__u64 h = 0;
 	int verdict, err, tag = -1;
 
@@ -316,9 +318,6 @@ static __always_inline int balance(struct xdp_md *ctx, const struct vip_info *vi
 			return drop(why);
 	}
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return XDP_PASS;
 	id = steer(ctx, vi, cfg, pol, cls, tag, &m, pm->off, &h);
 	if (id == STEER_UNKNOWN)
 		return drop(SIPLB_DROP_UNKNOWN_DIALOG);
@@ -366,12 +365,13 @@ int siplb_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
+	const struct siplb_config *cfg;
 	struct vip_key vk = {};
 	struct pkt_meta pm = {};
 	struct vip_info *vi;
 	struct udphdr *udp;
 	__u16 proto;
-	__u32 frame_len = data_end - data;
+	__u32 frame_len = data_end - data, zero = 0;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_PASS;
@@ -413,8 +413,12 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
+		/* an array: the verifier inlines the lookup */
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg)
+			return XDP_PASS;
 		/* first, and before any parsing: a banned source costs one lookup */
-		if (dos_banned4(ip->saddr))
+		if (dos_banned4(cfg, ip->saddr))
 			return drop(SIPLB_DROP_BLOCKED);
 		pm.src[0] = ip->saddr;
 		pm.family = AF_INET;
@@ -455,7 +459,10 @@ int siplb_xdp(struct xdp_md *ctx)
 		vi = bpf_map_lookup_elem(&vips, &vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
-		if (dos_banned6(&ip6->saddr))
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg)
+			return XDP_PASS;
+		if (dos_banned6(cfg, &ip6->saddr))
 			return drop(SIPLB_DROP_BLOCKED);
 		/* token buckets group an IPv6 source by its /64 */
 		pm.src[0] = ip6->saddr.in6_u.u6_addr32[0];
@@ -473,7 +480,7 @@ int siplb_xdp(struct xdp_md *ctx)
 	if (pm.l2len + pm.ip_len < frame_len &&
 	    bpf_xdp_adjust_tail(ctx, -(int)(frame_len - pm.l2len - pm.ip_len)))
 		return drop(SIPLB_DROP_BAD_L3);
-	return balance(ctx, vi, &pm);
+	return balance(ctx, vi, cfg, &pm);
 }
 
 char LICENSE[] SEC("license") = "GPL";

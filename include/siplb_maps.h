@@ -21,6 +21,15 @@
 /* A backend id that names no backend: an empty Maglev slot. */
 #define SIPLB_NO_BACKEND 0xffffffffu
 
+/*
+ * Time in the maps (affinity.seen, vip_info.gen_until, siplb_config.idle_units):
+ * units of 2^30 ns (~1.07 s) of CLOCK_MONOTONIC, a __u32 (wraps after 146
+ * years of uptime). XDP reads the clock from jiffies (bpf/lb_clock.h),
+ * siplbd and the tests from clock_gettime(CLOCK_MONOTONIC_COARSE); the two
+ * agree to within a tick, so the same instant may read one unit apart near
+ * a boundary: an age is (__s32)(now - seen), never an unsigned difference.
+ */
+
 /* Key of the vips map: where a VIP listens. Addresses in network byte order. */
 struct vip_key {
 	__be32 addr[4];		/* IPv4 in addr[0], the rest zero; or IPv6 */
@@ -53,7 +62,8 @@ struct vip_info {
 	__u32 up;		/* backends in the live table; 0 = none: fail closed */
 	/* Until when generation g may steer in-dialog messages that no affinity
 	 * entry places: 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC; 0 = empty or
-	 * out of the window; SIPLB_GEN_LIVE for the live one. */
+	 * out of the window; SIPLB_GEN_LIVE for the live one. Compared
+	 * unsigned: a unit of skew moves the window's end by ~1 s. */
 	__u32 gen_until[SIPLB_MAGLEV_GENS];
 };
 SIPLB_STATIC_ASSERT(sizeof(struct vip_info) == 16 + 4 * SIPLB_MAGLEV_GENS, "vip_info layout");
@@ -85,7 +95,7 @@ SIPLB_STATIC_ASSERT(sizeof(struct backend) == 24, "backend layout");
  */
 struct affinity {
 	__u32 backend;		/* backend id */
-	__u32 seen;		/* last packet, in 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC */
+	__u32 seen;		/* last packet, 2^30 ns units (~1.07 s) of CLOCK_MONOTONIC (above) */
 };
 SIPLB_STATIC_ASSERT(sizeof(struct affinity) == 8, "affinity layout");
 
@@ -107,14 +117,22 @@ struct siplb_config {
 	__be32 src4;		/* outer IPv4 source of encapsulated packets */
 	__u32 mtu;		/* largest IP packet the link takes (bytes) */
 	__be32 src6[4];		/* outer IPv6 source */
-	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units; 0 = never */
+	__u32 idle_units;	/* affinity entry idle timeout, 2^30 ns units (as seen); 0 = never */
 	__u32 maglev_size;	/* slots per Maglev table (prime), the same for every VIP */
 	/* New affinity entries a CPU may create per second (fixed 1 s windows of
 	 * CLOCK_MONOTONIC_COARSE); above it the Maglev pick alone steers. 0 = no cap. */
 	__u32 aff_new_max;
-	__u32 pad;		/* zero */
+	/* 1 while blocklist4 / blocklist6 holds an entry: XDP skips the LPM
+	 * lookup of a family without bans. Kept by lb_ban_write() (set before a
+	 * family's first entry, cleared after its last) and lb_config_set(). */
+	__u8 bans4;
+	__u8 bans6;
+	__u16 pad;		/* zero */
+	/* CLOCK_MONOTONIC_COARSE ns - jiffies * TICK_NSEC, measured by
+	 * lb_clock_offset(): XDP's clock (bpf/lb_clock.h) is jiffies plus this. */
+	__s64 clock_off_ns;
 };
-SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 56, "config layout");
+SIPLB_STATIC_ASSERT(sizeof(struct siplb_config) == 64, "config layout");
 
 /* Per-VIP and per-backend traffic, per CPU (no atomics on the hot path). */
 struct traffic {

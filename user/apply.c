@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "daemon.h"
+#include "lbclock.h"
 #include "log.h"
 #include "maglev.h"
 
@@ -429,11 +430,32 @@ static void write_config_map(struct siplbd *d, const struct siplb_cfg *cfg)
 		.idle_units = sd_window_units(cfg->aff_idle),
 		.maglev_size = cfg->maglev_size,
 		.aff_new_max = cfg->aff_new_max,
+		.clock_off_ns = d->clock_off_ns,
 	};
 
 	memcpy(c.src6, cfg->src6.addr, sizeof(c.src6));
+	/* bans4/bans6: lb_config_set() sets them from the blocklists */
 	if (lb_config_set(&d->maps, &c))
 		log_err("cannot write the config map: %s", strerror(errno));
+}
+
+int sd_clock_sync(struct siplbd *d)
+{
+	__s64 off;
+	int err;
+
+	d->clock_sync_ms = sd_now_ms();
+	err = lb_clock_offset(&off);
+	if (err)
+		return err;
+	if (off == d->clock_off_ns)
+		return 0;
+	log_dbg("XDP clock: jiffies + %lld ns (moved by %lld ns)", (long long)off,
+		(long long)(off - d->clock_off_ns));
+	d->clock_off_ns = off;
+	if (d->cfg.instance)	/* else the first sd_apply_config() writes it */
+		write_config_map(d, &d->cfg);
+	return 0;
 }
 
 /*

@@ -92,9 +92,10 @@ static int reuse_pinned(struct siplbd *d, struct bpf_map *map, const char *name)
 	    info.value_size != bpf_map__value_size(map) ||
 	    info.max_entries != bpf_map__max_entries(map)) {
 		/* The old program keeps the old map until its link is switched. */
-		log_warn("pinned map %s does not fit this configuration (%u entries, want %u): "
-			 "creating a new one%s", name, info.max_entries,
-			 bpf_map__max_entries(map),
+		log_warn("pinned map %s does not fit this configuration or program "
+			 "(%u entries of %u bytes, want %u of %u): creating a new one%s", name,
+			 info.max_entries, info.value_size, bpf_map__max_entries(map),
+			 bpf_map__value_size(map),
 			 strcmp(name, "affinity") ? "" : "; dialogs lose their affinity entries");
 		close(fd);
 		unlink(path);

@@ -120,6 +120,8 @@ struct siplbd {
 	__u64 bans_auto;		/* auto-bans made */
 	__u64 bans_expired;		/* bans lifted on expiry */
 	time_t last_dos_tick;
+	__s64 clock_off_ns;		/* the config's clock_off_ns (sd_clock_sync) */
+	__u64 clock_sync_ms;		/* when it was last measured */
 	bool stop;
 	bool keep_routes;		/* stopping for a restart (SIGUSR1): routes stay */
 };
@@ -155,6 +157,13 @@ int sd_apply_config(struct siplbd *d, struct siplb_cfg *cfg, char *summary, size
 int sd_vip_sync(struct siplbd *d, __u32 vip);
 /* Seconds to the maps' 2^30 ns time units, rounded up. */
 __u32 sd_window_units(__u32 seconds);
+/*
+ * Measure the offset of XDP's jiffies clock from CLOCK_MONOTONIC_COARSE
+ * (lb_clock_offset()) and, once a configuration is applied, write the config
+ * map again when it moved. At start, before the first configuration, and
+ * every minute. 0 or -errno (the offset kept as it was).
+ */
+int sd_clock_sync(struct siplbd *d);
 struct sd_backend *sd_backend_find(struct siplbd *d, const char *what, char *err,
 				   size_t errlen);
 int sd_backend_add(struct siplbd *d, __u32 vip, const struct siplb_cfg_addr *addr,

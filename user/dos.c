@@ -112,23 +112,19 @@ static int ban_map_write(struct siplbd *d, const struct sd_ban *b, bool add)
 {
 	struct ban v = { .flags = b->autob ? SIPLB_BAN_F_AUTO : 0 };
 	time_t now = time(NULL);
-	int err;
 
 	if (b->expires)
 		v.expires_ns = mono_ns() + (b->expires > now ? (__u64)(b->expires - now) * NS : 0);
 	if (b->family == AF_INET) {
 		struct ban_key4 k = { .prefixlen = b->plen, .addr = b->addr[0] };
 
-		err = add ? bpf_map_update_elem(d->maps.blocklist4, &k, &v, BPF_ANY) :
-			    bpf_map_delete_elem(d->maps.blocklist4, &k);
+		return lb_ban_write(&d->maps, AF_INET, &k, add ? &v : NULL);
 	} else {
 		struct ban_key6 k = { .prefixlen = b->plen };
 
 		memcpy(k.addr, b->addr, sizeof(k.addr));
-		err = add ? bpf_map_update_elem(d->maps.blocklist6, &k, &v, BPF_ANY) :
-			    bpf_map_delete_elem(d->maps.blocklist6, &k);
+		return lb_ban_write(&d->maps, AF_INET6, &k, add ? &v : NULL);
 	}
-	return err ? -errno : 0;
 }
 
 static struct sd_ban *ban_find(struct siplbd *d, const struct sd_ban *b)
@@ -228,12 +224,12 @@ static void blocklists_clear(struct siplbd *d)
 
 	while (!bpf_map_get_next_key(d->maps.blocklist4, NULL, &n4)) {
 		k4 = n4;
-		if (bpf_map_delete_elem(d->maps.blocklist4, &k4))
+		if (lb_ban_write(&d->maps, AF_INET, &k4, NULL))
 			break;
 	}
 	while (!bpf_map_get_next_key(d->maps.blocklist6, NULL, &n6)) {
 		k6 = n6;
-		if (bpf_map_delete_elem(d->maps.blocklist6, &k6))
+		if (lb_ban_write(&d->maps, AF_INET6, &k6, NULL))
 			break;
 	}
 }

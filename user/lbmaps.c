@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 
 #include "lbmaps.h"
@@ -41,11 +42,64 @@ static int lookup(int fd, const void *k, void *v)
 	return bpf_map_lookup_elem(fd, k, v) ? -errno : 0;
 }
 
+/* Does the blocklist of fd hold an entry? (An LPM trie's first key.) */
+static bool bans_present(int fd, bool v6)
+{
+	struct ban_key6 k6;
+	struct ban_key4 k4;
+
+	return !bpf_map_get_next_key(fd, NULL, v6 ? (void *)&k6 : (void *)&k4);
+}
+
 int lb_config_set(const struct lb_maps *m, const struct siplb_config *cfg)
 {
+	struct siplb_config c = *cfg;
 	__u32 zero = 0;
 
-	return update(m->config, &zero, cfg);
+	/* the flags say what the blocklists hold, whoever writes the rest */
+	c.bans4 = bans_present(m->blocklist4, false);
+	c.bans6 = bans_present(m->blocklist6, true);
+	return update(m->config, &zero, &c);
+}
+
+/* Set the config's bans flag of a family to on (one read and one write of the config). */
+static int bans_flag(const struct lb_maps *m, bool v6, bool on)
+{
+	struct siplb_config c;
+	__u8 *flag = v6 ? &c.bans6 : &c.bans4;
+	__u32 zero = 0;
+	int err;
+
+	err = lookup(m->config, &zero, &c);
+	if (err || *flag == on)
+		return err;
+	*flag = on;
+	return update(m->config, &zero, &c);
+}
+
+int lb_ban_write(const struct lb_maps *m, int family, const void *key, const struct ban *v)
+{
+	bool v6 = family == AF_INET6;
+	int fd = v6 ? m->blocklist6 : m->blocklist4, err;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (v) {
+		/* the flag first: XDP looks at the trie only once it is set */
+		err = bans_flag(m, v6, true);
+		if (err)
+			return err;
+		err = update(fd, key, v);
+	} else {
+		err = bpf_map_delete_elem(fd, key) ? -errno : 0;
+	}
+	/* the last entry gone (or the first one refused): the flag goes */
+	if (!bans_present(fd, v6)) {
+		int e = bans_flag(m, v6, false);
+
+		err = err ?: e;
+	}
+	return err;
 }
 
 int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg)

@@ -36,6 +36,7 @@ extern const char *const lb_map_names[];
 /* Fill m from a loaded (or opened-with-reused-maps) siplb object. Returns 0 or -ENOENT. */
 int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m);
 
+/* Write the config; its bans4/bans6 flags are set from what the blocklists hold. */
 int lb_config_set(const struct lb_maps *m, const struct siplb_config *cfg);
 int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg);
 int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
@@ -43,6 +44,15 @@ int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
 int lb_vip_get(const struct lb_maps *m, const struct vip_key *k, struct vip_info *vi);
 int lb_backend_set(const struct lb_maps *m, __u32 id, const struct backend *b);
 int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh);
+
+/*
+ * Add or replace (v) or delete (v NULL) the blocklist entry at key: a struct
+ * ban_key4 for AF_INET, a struct ban_key6 for AF_INET6. Every blocklist
+ * write goes through here: it keeps the config's flag of the family, which
+ * XDP reads before the trie, set from before the family's first entry until
+ * its last is gone. Returns 0 or -errno.
+ */
+int lb_ban_write(const struct lb_maps *m, int family, const void *key, const struct ban *v);
 
 /*
  * Publish a new Maglev table for the VIP at k: write it into the generation

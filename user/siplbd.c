@@ -24,6 +24,8 @@
 #define TICK_MS 20
 /* Routes and neighbours are looked up again this often, besides the events. */
 #define NEXTHOP_REFRESH_MS 30000
+/* XDP's clock offset is measured again this often: it drifts slowly, if at all. */
+#define CLOCK_SYNC_MS 60000
 
 /* epoll data: what became ready. */
 enum { EV_SIGNAL, EV_TIMER, EV_CONTROL, EV_NETLINK, EV_HC4, EV_HC6, EV_HTTP };
@@ -141,6 +143,13 @@ static void on_tick(struct siplbd *d)
 	sd_streams_tick(d, now);
 	if (now - d->last_nh_refresh_ms >= NEXTHOP_REFRESH_MS)
 		sd_nexthop_refresh_all(d);
+	if (now - d->clock_sync_ms >= CLOCK_SYNC_MS) {
+		int err = sd_clock_sync(d);
+
+		if (err)
+			log_warn("cannot measure XDP's clock again (the last offset stays): %s",
+				 strerror(-err));
+	}
 	sd_http_run(d);	/* its connection timeouts */
 }
 
@@ -230,6 +239,12 @@ static int setup(struct siplbd *d, struct siplb_cfg *cfg)
 		return rc;
 	if (d->reused)
 		sd_adopt_maps(d);
+	/* before the first config write: XDP's clock is jiffies plus this offset */
+	rc = sd_clock_sync(d);
+	if (rc) {
+		log_err("cannot measure the offset of XDP's clock: %s", strerror(-rc));
+		return rc;
+	}
 	rc = sd_streams_prepare(d, cfg, err, sizeof(err));
 	if (rc) {
 		log_err("%s: %s", d->cfg_path, err);

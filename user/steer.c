@@ -9,7 +9,8 @@
 #include "sip_parse.h"
 #include "siphdr.h"
 
-/* bpf_ktime_get_coarse_ns() >> 30, as the XDP program stamps affinity entries. */
+/* The maps' time units (include/siplb_maps.h): XDP's clock reads the same
+ * after calibration (bpf/lb_clock.h), to within a unit at a boundary. */
 static __u32 coarse_units(void)
 {
 	struct timespec ts;
@@ -87,7 +88,7 @@ int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool req
 	struct affinity aff, fresh;
 	struct vip_info vi;
 	__u32 id, idx, slot, live, g, i, now = coarse_units();
-	__u32 idle = (__u32)(((__u64)d->cfg.aff_idle * 1000000000ULL + (1ULL << 30) - 1) >> 30);
+	__u32 idle = sd_window_units(d->cfg.aff_idle);	/* the config's idle_units */
 	__u64 h, akey;
 	bool had = false, older = false;
 
@@ -96,7 +97,8 @@ int sd_steer(struct siplbd *d, __u32 vip, const char *key, size_t klen, bool req
 	if (!bpf_map_lookup_elem(d->maps.affinity, &akey, &aff)) {
 		had = true;
 		id = aff.backend;
-		if (!(idle && now - aff.seen > idle) &&
+		/* signed: XDP's stamp may be a unit ahead of this clock */
+		if (!(idle && (__s32)(now - aff.seen) > (__s32)idle) &&
 		    id < SIPLB_MAX_BACKENDS && d->be[id].used && d->be[id].vip == vip &&
 		    d->be[id].state != SIPLB_BE_DOWN) {
 			if (aff.seen != now) {

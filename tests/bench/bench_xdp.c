@@ -17,6 +17,7 @@
 
 #include "bench_baseline.skel.h"
 #include "siplb.skel.h"
+#include "lbclock.h"
 #include "lbmaps.h"
 #include "maglev.h"
 #include "siplb_hash.h"
@@ -119,7 +120,7 @@ static int setup_balancer(struct siplb *skel)
 	cfg.hash_k0 = key.k0;
 	cfg.hash_k1 = key.k1;
 	inet_pton(AF_INET, "198.18.0.1", &cfg.src4);
-	err = lb_config_set(&m, &cfg);
+	err = lb_clock_offset(&cfg.clock_off_ns) ?: lb_config_set(&m, &cfg);
 	inet_pton(AF_INET, "198.18.0.100", &vk.addr[0]);
 	vk.port = htons(5060);
 	err = err ?: lb_vip_set(&m, &vk, &vi);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "siplb.skel.h"
+#include "lbclock.h"
 #include "maglev.h"
 #include "lbtest.h"
 
@@ -52,6 +53,8 @@ struct lbt *lbt_open(const struct siplb_config *cfg, __u32 affinity_max)
 		t->cfg = *cfg;
 	else
 		lbt_default_config(&t->cfg, 4093);
+	/* as siplbd does before its first config write */
+	cr_assert_eq(lb_clock_offset(&t->cfg.clock_off_ns), 0, "measure XDP's clock offset");
 	t->key.k0 = t->cfg.hash_k0;
 	t->key.k1 = t->cfg.hash_k1;
 	lbt_config_write(t);
@@ -320,11 +323,44 @@ struct traffic lbt_traffic(int fd, __u32 idx)
 	return tr;
 }
 
+/* The blocklist key of addr/plen: its family, the key in k4 or k6. */
+static int ban_key(const char *addr, __u32 plen, struct ban_key4 *k4, struct ban_key6 *k6)
+{
+	memset(k4, 0, sizeof(*k4));
+	memset(k6, 0, sizeof(*k6));
+	k4->prefixlen = k6->prefixlen = plen;
+	if (inet_pton(AF_INET, addr, &k4->addr) == 1)
+		return AF_INET;
+	cr_assert_eq(inet_pton(AF_INET6, addr, k6->addr), 1, "ban address %s", addr);
+	return AF_INET6;
+}
+
+void lbt_ban(struct lbt *t, const char *addr, __u32 plen, __u64 expires_ns)
+{
+	struct ban b = { .expires_ns = expires_ns };
+	struct ban_key4 k4;
+	struct ban_key6 k6;
+	int family = ban_key(addr, plen, &k4, &k6);
+
+	cr_assert_eq(lb_ban_write(&t->maps, family, family == AF_INET ? (void *)&k4 : (void *)&k6,
+				  &b), 0, "ban %s/%u", addr, plen);
+}
+
+void lbt_unban(struct lbt *t, const char *addr, __u32 plen)
+{
+	struct ban_key4 k4;
+	struct ban_key6 k6;
+	int family = ban_key(addr, plen, &k4, &k6);
+
+	cr_assert_eq(lb_ban_write(&t->maps, family, family == AF_INET ? (void *)&k4 : (void *)&k6,
+				  NULL), 0, "lift the ban of %s/%u", addr, plen);
+}
+
 __u32 lbt_now_units(void)
 {
 	struct timespec ts;
 
-	/* bpf_ktime_get_coarse_ns() reads the coarse CLOCK_MONOTONIC */
+	/* as siplbd: XDP's jiffies clock reads the same after lb_clock_offset() */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u32)(((__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec) >> 30);
 }

@@ -74,7 +74,8 @@ void lbt_default_config(struct siplb_config *cfg, __u32 maglev_size);
 struct lbt *lbt_open(const struct siplb_config *cfg, __u32 affinity_max);
 void lbt_close(struct lbt *t);
 
-/* Write t->cfg again after a test changed it. */
+/* Write t->cfg again after a test changed it (its bans flags come from the
+ * blocklists, as lb_config_set() does for siplbd). */
 void lbt_config_write(struct lbt *t);
 
 /*
@@ -129,6 +130,14 @@ int lbt_backend_of(const struct lbt *t, const void *frame, __u32 len);
 void lbt_counters_read(const struct lbt *t, struct lbt_counters *c);
 /* Traffic of one VIP or backend (map fd from t->maps), summed over the CPUs. */
 struct traffic lbt_traffic(int fd, __u32 idx);
+
+/*
+ * Ban the prefix addr/plen (IPv4 or IPv6, by the address) until expires_ns
+ * of CLOCK_MONOTONIC (0: for good), or lift its ban: as siplbd writes bans,
+ * through lb_ban_write(), which keeps the config's bans flags.
+ */
+void lbt_ban(struct lbt *t, const char *addr, __u32 plen, __u64 expires_ns);
+void lbt_unban(struct lbt *t, const char *addr, __u32 plen);
 
 /* Current time in the affinity map's units (2^30 ns of CLOCK_MONOTONIC). */
 __u32 lbt_now_units(void);

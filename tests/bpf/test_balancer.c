@@ -2021,6 +2021,49 @@ Test(balancer, an_affinity_entry_idle_past_the_timeout_is_replaced, .timeout = 3
 	lbt_close(t);
 }
 
+Test(balancer, xdp_stamps_affinity_entries_in_the_monotonic_clocks_units, .timeout = 30)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const char *cid = "clock-units@198.18.0.10";
+	__u32 before, after;
+	struct affinity aff;
+	__u64 k = lbt_affinity_key(hash_str(t, cid), VIP_V4);
+
+	/* XDP's clock is jiffies plus the offset lbt_open() measured */
+	before = lbt_now_units();
+	cr_assert_geq(send_request(t, &caller4, "INVITE", cid, CALLER), 0);
+	after = lbt_now_units();
+	cr_assert_eq(bpf_map_lookup_elem(t->maps.affinity, &k, &aff), 0);
+	cr_expect(aff.seen >= before && aff.seen <= after,
+		  "stamped %u, CLOCK_MONOTONIC_COARSE read %u..%u (2^30 ns units)", aff.seen,
+		  before, after);
+	lbt_close(t);
+}
+
+Test(balancer, an_entry_stamped_a_unit_ahead_of_xdps_clock_is_not_idle, .timeout = 30)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const char *cid = "ahead@198.18.0.10";
+	__u64 k = lbt_affinity_key(hash_str(t, cid), VIP_V4);
+	__u32 pick = lbt_maglev_pick(t, VIP_V4, hash_str(t, cid)), other;
+	struct affinity aff;
+	struct lbt_counters b, a;
+
+	t->cfg.idle_units = 2;
+	lbt_config_write(t);
+	/* siplbd's slow path and XDP read two clocks that may be a unit apart */
+	other = BE_V4_FIRST + (pick - BE_V4_FIRST + 1) % N_BE;
+	aff = (struct affinity){ .backend = other, .seen = lbt_now_units() + 1 };
+	cr_assert_eq(bpf_map_update_elem(t->maps.affinity, &k, &aff, BPF_ANY), 0);
+	lbt_counters_read(t, &b);
+	cr_expect_eq(send_request(t, &caller4, "ACK", cid, CALLER), (int)other,
+		     "an entry from a clock a unit ahead went idle");
+	lbt_counters_read(t, &a);
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_IDLE_EXPIRED), 0);
+	cr_expect_eq(delta(a.ev, b.ev, SIPLB_EV_AFFINITY_HIT), 1);
+	lbt_close(t);
+}
+
 /* Packets to a VIP address that are not SIP over UDP ----------------------- */
 
 static void to_port_0(struct frame *f)

@@ -196,24 +196,6 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void ban4(struct lbt *t, const char *addr, __u32 plen, __u64 expires)
-{
-	struct ban_key4 k = { .prefixlen = plen };
-	struct ban b = { .expires_ns = expires };
-
-	cr_assert_eq(inet_pton(AF_INET, addr, &k.addr), 1);
-	cr_assert_eq(bpf_map_update_elem(t->maps.blocklist4, &k, &b, BPF_ANY), 0);
-}
-
-static void ban6(struct lbt *t, const char *addr, __u32 plen, __u64 expires)
-{
-	struct ban_key6 k = { .prefixlen = plen };
-	struct ban b = { .expires_ns = expires };
-
-	cr_assert_eq(inet_pton(AF_INET6, addr, k.addr), 1);
-	cr_assert_eq(bpf_map_update_elem(t->maps.blocklist6, &k, &b, BPF_ANY), 0);
-}
-
 /* Blocklist ---------------------------------------------------------------- */
 
 Test(dos, a_banned_ipv4_prefix_is_dropped_before_parsing_and_its_neighbours_pass,
@@ -223,7 +205,7 @@ Test(dos, a_banned_ipv4_prefix_is_dropped_before_parsing_and_its_neighbours_pass
 	static const char garbage[] = "\x16\x03\x01 not SIP at all, a TLS hello perhaps";
 	__u64 b0 = drops(t, SIPLB_DROP_BLOCKED), ns0 = drops(t, SIPLB_DROP_NOT_SIP);
 
-	ban4(t, "198.18.7.0", 24, 0);
+	lbt_ban(t, "198.18.7.0", 24, 0);
 	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "b1@x", false), XDP_DROP);
 	cr_expect_eq(send_from(t, "198.18.7.200", garbage, sizeof(garbage) - 1), XDP_DROP);
 	cr_expect_eq(drops(t, SIPLB_DROP_BLOCKED) - b0, 2, "both counted as blocked");
@@ -238,9 +220,9 @@ Test(dos, an_expired_ban_no_longer_drops_even_before_siplbd_removes_it, .timeout
 {
 	struct lbt *t = setup(4096);
 
-	ban4(t, "198.18.7.5", 32, mono_ns() - 1000000000ULL);
+	lbt_ban(t, "198.18.7.5", 32, mono_ns() - 1000000000ULL);
 	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "e1@x", false), XDP_TX);
-	ban4(t, "198.18.7.5", 32, mono_ns() + 60ULL * 1000000000ULL);
+	lbt_ban(t, "198.18.7.5", 32, mono_ns() + 60ULL * 1000000000ULL);
 	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "e2@x", false), XDP_DROP,
 		     "a ban for the next minute holds");
 	lbt_close(t);
@@ -251,10 +233,71 @@ Test(dos, a_banned_ipv6_prefix_is_dropped, .timeout = 30)
 	struct lbt *t = setup(4096);
 	__u64 b0 = drops(t, SIPLB_DROP_BLOCKED);
 
-	ban6(t, "2001:db8:66::", 48, 0);
+	lbt_ban(t, "2001:db8:66::", 48, 0);
 	cr_expect_eq(send_req(t, "2001:db8:66:1::5", "INVITE", "v6a@x", false), XDP_DROP);
 	cr_expect_eq(send_req(t, "2001:db8:67::5", "INVITE", "v6b@x", false), XDP_TX);
 	cr_expect_eq(drops(t, SIPLB_DROP_BLOCKED) - b0, 1);
+	lbt_close(t);
+}
+
+static struct siplb_config config_now(const struct lbt *t)
+{
+	struct siplb_config c;
+
+	cr_assert_eq(lb_config_get(&t->maps, &c), 0);
+	return c;
+}
+
+Test(dos, lifting_the_last_ban_of_a_family_clears_its_flag_and_its_sources_pass,
+     .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+
+	cr_expect(!config_now(t).bans4 && !config_now(t).bans6, "no bans: both flags clear");
+	lbt_ban(t, "198.18.7.0", 24, 0);
+	lbt_ban(t, "198.18.9.9", 32, 0);
+	cr_expect(config_now(t).bans4, "a ban written as siplbd does sets the IPv4 flag");
+	cr_expect(!config_now(t).bans6, "and not the IPv6 one");
+	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "f1@x", false), XDP_DROP);
+	cr_expect_eq(send_req(t, "2001:db8:66::5", "INVITE", "f2@x", false), XDP_TX);
+
+	/* the config written again (reload, clock offset): the flag stays */
+	lbt_config_write(t);
+	cr_expect(config_now(t).bans4, "a config rewrite keeps the flag of a family with bans");
+	cr_expect_eq(send_req(t, "198.18.9.9", "INVITE", "f3@x", false), XDP_DROP);
+
+	lbt_unban(t, "198.18.7.0", 24);
+	cr_expect(config_now(t).bans4, "one IPv4 ban left: the flag stays");
+	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "f4@x", false), XDP_TX);
+	cr_expect_eq(send_req(t, "198.18.9.9", "INVITE", "f5@x", false), XDP_DROP);
+	lbt_unban(t, "198.18.9.9", 32);
+	cr_expect(!config_now(t).bans4, "the last IPv4 ban lifted: the flag is cleared");
+	cr_expect_eq(send_req(t, "198.18.9.9", "INVITE", "f6@x", false), XDP_TX);
+
+	lbt_ban(t, "2001:db8:66::", 48, 0);
+	cr_expect(config_now(t).bans6 && !config_now(t).bans4, "the IPv6 flag alone");
+	cr_expect_eq(send_req(t, "2001:db8:66::5", "INVITE", "f7@x", false), XDP_DROP);
+	lbt_unban(t, "2001:db8:66::", 48);
+	cr_expect(!config_now(t).bans6);
+	cr_expect_eq(send_req(t, "2001:db8:66::5", "INVITE", "f8@x", false), XDP_TX);
+	lbt_close(t);
+}
+
+Test(dos, xdp_skips_the_blocklist_of_a_family_whose_flag_is_clear, .timeout = 30)
+{
+	struct lbt *t = setup(4096);
+	struct ban_key4 k = { .prefixlen = 32 };
+	struct ban b = {};
+
+	/* an entry written behind lb_ban_write()'s back: the flag stays clear */
+	cr_assert_eq(inet_pton(AF_INET, "198.18.7.5", &k.addr), 1);
+	cr_assert_eq(bpf_map_update_elem(t->maps.blocklist4, &k, &b, BPF_ANY), 0);
+	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "s1@x", false), XDP_TX,
+		     "with the flag clear the trie is not looked at");
+	/* a config write sets the flags from what the blocklists hold */
+	lbt_config_write(t);
+	cr_expect(config_now(t).bans4);
+	cr_expect_eq(send_req(t, "198.18.7.5", "INVITE", "s2@x", false), XDP_DROP);
 	lbt_close(t);
 }
 
