@@ -318,8 +318,9 @@ int lb_maglev_publish_window(const struct lb_maps *m, const struct vip_key *k,
 	 * of writes that each change only fields whose every mix steers by a
 	 * complete table of this VIP (the new one is written by now, the old
 	 * one stays intact until SIPLB_MAGLEV_GENS - 1 more publishes, after
-	 * its window is closed by the write above), and where the hash's
-	 * sequence of states is the same as if it were one write:
+	 * its window is closed by the write above). Every state between the
+	 * writes is one the steering rules allow, so the hash, replaced whole
+	 * at each write, is safe too:
 	 */
 	/* 1. The replaced generation's window (0: none). XDP reads gen_until
 	 *    of the other generations only, so while it is live this is unseen.
