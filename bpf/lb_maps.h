@@ -15,6 +15,15 @@ struct {
 	__type(value, struct vip_info);
 } vips SEC(".maps");
 
+/* A copy of the vips (address, port) entries XDP reads without a helper
+ * call; a miss falls back to vips. Layout and placement: siplb_maps.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIPLB_VIP_INDEX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vip_slot);
+} vip_index SEC(".maps");
+
 /* Backend id -> address and state. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

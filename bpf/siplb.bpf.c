@@ -78,6 +78,39 @@ static __always_inline int is_vip_addr(struct vip_key *k)
 	return bpf_map_lookup_elem(&vips, k) != NULL;
 }
 
+/*
+ * The vips value of a (address, port) key: from vip_index (array lookups,
+ * inlined by the verifier: no helper call), else from the vips hash. The
+ * index copy is rewritten in place, so the fields read later for this packet
+ * may mix two successive versions of it; siplbd orders its writes so that
+ * every mix names complete tables of this VIP (lb_maglev_publish_window(),
+ * docs/architecture.md). used is read before the key: a slot is filled with
+ * used 0 and only then marked used, and a delete clears only used.
+ */
+static __always_inline struct vip_info *vip_lookup(const struct vip_key *k)
+{
+	__u32 base = siplb_vip_slot(k), i, idx, tail, stail;
+	struct vip_slot *s;
+
+	__builtin_memcpy(&tail, &k->port, sizeof(tail));
+#pragma unroll
+	for (i = 0; i < SIPLB_VIP_PROBES; i++) {
+		idx = (base + i) & (SIPLB_VIP_INDEX_SLOTS - 1);
+		s = bpf_map_lookup_elem(&vip_index, &idx);
+		if (!s)
+			break;
+		if (!*(volatile __u32 *)&s->used)
+			continue;
+		asm volatile("" ::: "memory");
+		__builtin_memcpy(&stail, &s->key.port, sizeof(stail));
+		if (s->key.addr[0] == k->addr[0] && stail == tail &&
+		    s->key.addr[1] == k->addr[1] && s->key.addr[2] == k->addr[2] &&
+		    s->key.addr[3] == k->addr[3])
+			return &s->info;
+	}
+	return bpf_map_lookup_elem(&vips, k);
+}
+
 /* What the L2/L3 parse found about a packet for a VIP. */
 struct pkt_meta {
 	__u32 l2len;		/* Ethernet header, with its VLAN tag if any */
@@ -410,7 +443,7 @@ int siplb_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		vk.port = udp->dest;
 		vk.proto = IPPROTO_UDP;
-		vi = bpf_map_lookup_elem(&vips, &vk);
+		vi = vip_lookup(&vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
 		/* an array: the verifier inlines the lookup */
@@ -456,7 +489,7 @@ int siplb_xdp(struct xdp_md *ctx)
 			return XDP_PASS;
 		vk.port = udp->dest;
 		vk.proto = IPPROTO_UDP;
-		vi = bpf_map_lookup_elem(&vips, &vk);
+		vi = vip_lookup(&vk);
 		if (!vi || (vi->flags & SIPLB_VIP_F_ADDR_ONLY))
 			return XDP_PASS;
 		cfg = bpf_map_lookup_elem(&config, &zero);

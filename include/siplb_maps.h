@@ -51,7 +51,12 @@ enum siplb_reg_key {
 
 #define SIPLB_VIP_F_ADDR_ONLY 0x1 /* the port-0 entry: matches fragments to the address */
 
-/* Value of the vips map. Replaced whole by siplbd, so a reader sees one version. */
+/*
+ * Value of the vips map, and copied into vip_index (below). A hash value is
+ * replaced whole, but the index copy is rewritten in place: XDP may read a
+ * mix of two successive versions. siplbd writes them so that any mix is
+ * harmless: see lb_maglev_publish_window() and docs/architecture.md.
+ */
 struct vip_info {
 	__u32 vip_id;		/* index of per-VIP tables and counters */
 	__u32 flags;		/* SIPLB_VIP_F_* */
@@ -67,6 +72,38 @@ struct vip_info {
 	__u32 gen_until[SIPLB_MAGLEV_GENS];
 };
 SIPLB_STATIC_ASSERT(sizeof(struct vip_info) == 16 + 4 * SIPLB_MAGLEV_GENS, "vip_info layout");
+
+/*
+ * vip_index: an array in front of the vips hash, because XDP's array
+ * lookups are inlined and a hash lookup is a helper call (~28 ns a packet on
+ * CPUs with SRSO "Safe RET"). A (address, port) key lives in one of the
+ * SIPLB_VIP_PROBES slots from siplb_vip_slot(key) on (wrapping); a key that
+ * found none free is only in the hash, which XDP falls back to on a miss, so
+ * nothing depends on placement. The port-0 entries stay in the hash only.
+ * Written by lb_vip_set() / lb_vip_del() after / before the hash entry.
+ */
+#define SIPLB_VIP_INDEX_BITS 10
+#define SIPLB_VIP_INDEX_SLOTS (1u << SIPLB_VIP_INDEX_BITS) /* well above SIPLB_MAX_VIPS * 4 */
+#define SIPLB_VIP_PROBES 4
+
+struct vip_slot {
+	struct vip_key key;	/* valid while used */
+	__u32 used;		/* 1: key and info hold a VIP; 0: free */
+	struct vip_info info;	/* a copy of the key's vips value */
+};
+SIPLB_STATIC_ASSERT(sizeof(struct vip_slot) == 24 + sizeof(struct vip_info), "vip_slot layout");
+
+/* The key's first slot in vip_index: multiply-shift over its five words. */
+SIPLB_INLINE __u32 siplb_vip_slot(const struct vip_key *k)
+{
+	__u64 tail = (__u64)k->port | (__u64)k->proto << 16 | (__u64)k->family << 24;
+	__u64 h;
+
+	h = ((__u64)k->addr[0] << 32 | k->addr[1]) * 0x9e3779b97f4a7c15ULL;
+	h ^= ((__u64)k->addr[2] << 32 | k->addr[3]) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= tail * 0x165667b19e3779f9ULL;
+	return (__u32)(h >> (64 - SIPLB_VIP_INDEX_BITS));
+}
 
 /* gen_until of the live generation: never out of the window. */
 #define SIPLB_GEN_LIVE 0xffffffffu

@@ -373,6 +373,7 @@ static void vip_write_info(struct siplbd *d, __u32 id, bool fresh)
 	struct sd_vip *v = &d->vips[id];
 	struct vip_info vi = {}, cur;
 	struct vip_key k0 = v->key;
+	int err;
 
 	if (!fresh && !lb_vip_get(&d->maps, &v->key, &cur))
 		vi = cur;	/* keep the live generation and count */
@@ -384,7 +385,12 @@ static void vip_write_info(struct siplbd *d, __u32 id, bool fresh)
 	vi.reg_key = v->reg_key;
 	if (fresh)
 		vi.up = 0;
-	lb_vip_set(&d->maps, &v->key, &vi);
+	err = lb_vip_set(&d->maps, &v->key, &vi);
+	if (err)
+		log_err("VIP %s: cannot write its vips entry: %s", v->name, strerror(-err));
+	else if (lb_vip_index_slot(&d->maps, &v->key) < 0)
+		log_warn("VIP %s: no free slot in vip_index: its packets take the "
+			 "slower hash lookup", v->name);
 	/* The address-only entry: fragments and TCP to the VIP go to the slow path. */
 	k0.port = 0;
 	vi.flags = SIPLB_VIP_F_ADDR_ONLY;
@@ -398,7 +404,7 @@ static void vip_delete(struct siplbd *d, __u32 id)
 	__u32 j;
 	bool shared = false;
 
-	bpf_map_delete_elem(d->maps.vips, &v->key);
+	lb_vip_del(&d->maps, &v->key);
 	/* The address-only entry stays while another VIP uses the address. */
 	for (j = 0; j < SIPLB_MAX_VIPS; j++)
 		if (j != id && d->vips[j].used && d->vips[j].key.family == v->key.family &&
@@ -406,7 +412,7 @@ static void vip_delete(struct siplbd *d, __u32 id)
 			shared = true;
 	k0.port = 0;
 	if (!shared)
-		bpf_map_delete_elem(d->maps.vips, &k0);
+		lb_vip_del(&d->maps, &k0);
 	if (v->announced && !shared)
 		sd_announce_route(d, &v->key, false, "VIP removed");
 	memset(v, 0, sizeof(*v));

@@ -173,6 +173,16 @@ int sd_bpf_load(struct siplbd *d, const struct siplb_cfg *cfg)
 	if (err)
 		return err;
 	d->prog_fd = bpf_program__fd(d->skel->progs.siplb_xdp);
+	/* Before this program runs: the index must agree with the hash, whatever
+	 * a crash or a siplbd without it left there. */
+	err = lb_vip_index_rebuild(&d->maps);
+	if (err < 0) {
+		log_err("cannot rebuild vip_index from vips: %s", strerror(-err));
+		return err;
+	}
+	if (err)
+		log_warn("vip_index: %d VIP%s found no free slot: the slower hash lookup serves them",
+			 err, err == 1 ? "" : "s");
 
 	for (i = 0; i < LB_NMAPS; i++) {
 		map = bpf_object__find_map_by_name(d->skel->obj, lb_map_names[i]);

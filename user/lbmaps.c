@@ -12,7 +12,7 @@ const char *const lb_map_names[LB_NMAPS] = {
 	"vips", "backends", "maglev", "affinity", "nexthops", "config",
 	"drop_stats", "slow_stats", "event_stats", "vip_stats", "backend_stats",
 	"vip_policy", "src_buckets", "offenders", "blocklist4", "blocklist6", "aff_budget",
-	"vip_scanners",
+	"vip_scanners", "vip_index",
 };
 
 int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m)
@@ -109,10 +109,149 @@ int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg)
 	return lookup(m->config, &zero, cfg);
 }
 
+/*
+ * vip_index. XDP reads a slot in place while it is written (an array
+ * update is a memcpy), so a write may only change what a mixed read
+ * cannot misuse: XDP reads used before the key and takes the slot only
+ * when used is 1 and the whole key matches.
+ *  - A key enters a free slot in two writes: key and info with used 0
+ *    (no reader takes the slot), then used 1 alone.
+ *  - A key leaves its slot by one write of used 0 alone: key and info stay
+ *    as they were until the slot is filled again.
+ *  - The value of a key in place: the key and used stay, the info changes,
+ *    and a packet may read a mix of the old and the new info. That is
+ *    harmless for the writes siplbd makes: lb_maglev_publish_window().
+ */
+
+/* The slot holding k (its content in *cur), or -ENOENT; *free: the first free slot, or -1. */
+static int index_find(const struct lb_maps *m, const struct vip_key *k,
+		      struct vip_slot *cur, int *free)
+{
+	__u32 base = siplb_vip_slot(k), i, idx;
+	struct vip_slot s;
+	int err;
+
+	*free = -1;
+	for (i = 0; i < SIPLB_VIP_PROBES; i++) {
+		idx = (base + i) & (SIPLB_VIP_INDEX_SLOTS - 1);
+		err = lookup(m->vip_index, &idx, &s);
+		if (err)
+			return err;
+		if (s.used && !memcmp(&s.key, k, sizeof(*k))) {
+			*cur = s;
+			return (int)idx;
+		}
+		if (!s.used && *free < 0)
+			*free = (int)idx;
+	}
+	return -ENOENT;
+}
+
+/* Free slot idx (holding s): used 0 alone. */
+static int index_free(const struct lb_maps *m, __u32 idx, struct vip_slot *s)
+{
+	s->used = 0;
+	return update(m->vip_index, &idx, s);
+}
+
+/* Place k -> vi in the index. Returns 0, -ENOSPC (no free slot: hash only) or -errno. */
+static int index_put(const struct lb_maps *m, const struct vip_key *k,
+		     const struct vip_info *vi)
+{
+	struct vip_slot s;
+	int at, free;
+	__u32 idx;
+
+	at = index_find(m, k, &s, &free);
+	if (at >= 0 && s.info.vip_id == vi->vip_id) {
+		/* the same VIP: only its info changes */
+		s.info = *vi;
+		idx = (__u32)at;
+		return update(m->vip_index, &idx, &s);
+	}
+	if (at >= 0) {
+		/* another VIP id takes the key: out, then in as a new one */
+		int err = index_free(m, (__u32)at, &s);
+
+		if (err)
+			return err;
+		free = at;
+	} else if (at != -ENOENT) {
+		return at;
+	}
+	if (free < 0)
+		return -ENOSPC;
+	idx = (__u32)free;
+	memset(&s, 0, sizeof(s));
+	s.key = *k;
+	s.info = *vi;
+	if (update(m->vip_index, &idx, &s))
+		return -errno;
+	s.used = 1;
+	return update(m->vip_index, &idx, &s);
+}
+
 int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
 	       const struct vip_info *vi)
 {
-	return update(m->vips, k, vi);
+	int err = update(m->vips, k, vi);
+
+	if (err || !k->port)
+		return err;
+	/* the hash first: a key the index cannot take is still served */
+	err = index_put(m, k, vi);
+	return err == -ENOSPC ? 0 : err;
+}
+
+int lb_vip_del(const struct lb_maps *m, const struct vip_key *k)
+{
+	struct vip_slot s;
+	int at, free;
+
+	/* the index first: a packet that misses it still finds the hash entry */
+	at = index_find(m, k, &s, &free);
+	if (at >= 0)
+		at = index_free(m, (__u32)at, &s);
+	if (at < 0 && at != -ENOENT)
+		return at;
+	return bpf_map_delete_elem(m->vips, k) ? -errno : 0;
+}
+
+int lb_vip_index_slot(const struct lb_maps *m, const struct vip_key *k)
+{
+	struct vip_slot s;
+	int free;
+
+	return index_find(m, k, &s, &free);
+}
+
+int lb_vip_index_rebuild(const struct lb_maps *m)
+{
+	struct vip_key k, next, *prev = NULL;
+	struct vip_info vi;
+	struct vip_slot s;
+	int err, missed = 0;
+	__u32 idx;
+
+	for (idx = 0; idx < SIPLB_VIP_INDEX_SLOTS; idx++) {
+		err = lookup(m->vip_index, &idx, &s);
+		if (!err && s.used)
+			err = index_free(m, idx, &s);
+		if (err)
+			return err;
+	}
+	while (!bpf_map_get_next_key(m->vips, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (!k.port || lookup(m->vips, &k, &vi))
+			continue;
+		err = index_put(m, &k, &vi);
+		if (err == -ENOSPC)
+			missed++;
+		else if (err)
+			return err;
+	}
+	return missed;
 }
 
 int lb_vip_get(const struct lb_maps *m, const struct vip_key *k, struct vip_info *vi)
@@ -153,7 +292,7 @@ int lb_maglev_publish_window(const struct lb_maps *m, const struct vip_key *k,
 	 * packet takes a half-written table for an earlier generation. */
 	if (vi.gen_until[gen]) {
 		vi.gen_until[gen] = 0;
-		err = update(m->vips, k, &vi);
+		err = lb_vip_set(m, k, &vi);
 		if (err)
 			return err;
 	}
@@ -172,14 +311,49 @@ int lb_maglev_publish_window(const struct lb_maps *m, const struct vip_key *k,
 	free(keys);
 	if (err)
 		return err;
-	/* the switch: one update of the VIP's value; the generation it
-	 * replaces steers in-dialog messages until the window has passed */
-	if (vi.gen_until[vi.gen] == SIPLB_GEN_LIVE)
+	/*
+	 * The switch. The hash's value is replaced whole, but vip_index's copy
+	 * is rewritten in place, and a packet may read any mix of one write's
+	 * old and new fields, at different moments too. So the switch is made
+	 * of writes that each change only fields whose every mix steers by a
+	 * complete table of this VIP (the new one is written by now, the old
+	 * one stays intact until SIPLB_MAGLEV_GENS - 1 more publishes, after
+	 * its window is closed by the write above). Every state between the
+	 * writes is one the steering rules allow, so the hash, replaced whole
+	 * at each write, is safe too:
+	 */
+	/* 1. The replaced generation's window (0: none). XDP reads gen_until
+	 *    of the other generations only, so while it is live this is unseen.
+	 *    (Together with 3, a packet could read the new gen with the old
+	 *    LIVE here and take it in-dialog although no window was asked for.) */
+	if (vi.gen_until[vi.gen] == SIPLB_GEN_LIVE) {
 		vi.gen_until[vi.gen] = window_units ? now_units + window_units : 0;
-	vi.gen_until[gen] = SIPLB_GEN_LIVE;
+		err = lb_vip_set(m, k, &vi);
+		if (err)
+			return err;
+	}
+	/* 2. An empty new table: fail closed before the switch, so that no
+	 *    packet pairs the new (empty) gen with the old up, which would try
+	 *    earlier generations for in-dialog requests. */
+	if (!up && vi.up) {
+		vi.up = 0;
+		err = lb_vip_set(m, k, &vi);
+		if (err)
+			return err;
+	}
+	/* 3. gen alone: the old table or the new one, both complete. Not with
+	 *    gen_until[gen] = LIVE: a packet reading the old gen with it would
+	 *    take the new table as an earlier generation in-dialog. And not with
+	 *    up: a first publish (up 0 -> n) read with the old gen would steer
+	 *    by a generation never written (zeros: backend 0, another VIP's). */
 	vi.gen = gen;
+	err = lb_vip_set(m, k, &vi);
+	if (err)
+		return err;
+	/* 4. up, and the LIVE mark (unseen: it is the live generation's) */
+	vi.gen_until[gen] = SIPLB_GEN_LIVE;
 	vi.up = up;
-	return update(m->vips, k, &vi);
+	return lb_vip_set(m, k, &vi);
 }
 
 /* Sum over all CPUs of a per-CPU value made of n __u64 fields, field by field. */

@@ -27,11 +27,12 @@ struct lb_maps {
 	int blocklist6;
 	int aff_budget;
 	int vip_scanners;
+	int vip_index;
 };
 
 /* Map names, in struct lb_maps order: also the pin names. */
 extern const char *const lb_map_names[];
-#define LB_NMAPS 18
+#define LB_NMAPS 19
 
 /* Fill m from a loaded (or opened-with-reused-maps) siplb object. Returns 0 or -ENOENT. */
 int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m);
@@ -39,9 +40,28 @@ int lb_maps_from_object(struct bpf_object *obj, struct lb_maps *m);
 /* Write the config; its bans4/bans6 flags are set from what the blocklists hold. */
 int lb_config_set(const struct lb_maps *m, const struct siplb_config *cfg);
 int lb_config_get(const struct lb_maps *m, struct siplb_config *cfg);
+/*
+ * Every write and delete of a vips entry goes through these two: they keep
+ * vip_index (the copy XDP reads first) in step with the hash. lb_vip_set
+ * writes the hash, then the index copy of a (address, port) key (port-0
+ * entries are in the hash only); a key with no free slot in its probe
+ * window stays out of the index and is served by the hash. lb_vip_del
+ * removes the index copy, then the hash entry. Both return 0 or -errno
+ * (the hash's; -ENOENT: lb_vip_del found no such entry).
+ */
 int lb_vip_set(const struct lb_maps *m, const struct vip_key *k,
 	       const struct vip_info *vi);
+int lb_vip_del(const struct lb_maps *m, const struct vip_key *k);
 int lb_vip_get(const struct lb_maps *m, const struct vip_key *k, struct vip_info *vi);
+/* The vip_index slot holding k, or -ENOENT when k is only in the hash. */
+int lb_vip_index_slot(const struct lb_maps *m, const struct vip_key *k);
+/*
+ * Make vip_index agree with the vips hash: free every slot, then place every
+ * (address, port) entry of the hash. For siplbd's start, before its program
+ * runs: heals an index left behind by a crash between the two writes, or by
+ * a siplbd that did not keep one. Returns how many keys found no slot, or -errno.
+ */
+int lb_vip_index_rebuild(const struct lb_maps *m);
 int lb_backend_set(const struct lb_maps *m, __u32 id, const struct backend *b);
 int lb_nexthop_set(const struct lb_maps *m, __u32 id, const struct nexthop *nh);
 
@@ -56,8 +76,8 @@ int lb_ban_write(const struct lb_maps *m, int family, const void *key, const str
 
 /*
  * Publish a new Maglev table for the VIP at k: write it into the generation
- * the packets are not reading, then switch vip_info.gen (and .up) with one
- * map update. A packet sees the old table or the new one, never a mix.
+ * the packets are not reading, then switch vip_info.gen (and .up). Each
+ * packet steers by the old table or the new one, never a mix of the two.
  */
 int lb_maglev_publish(const struct lb_maps *m, const struct vip_key *k,
 		      const __u32 *table, __u32 size, __u32 up);

@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -1965,6 +1966,194 @@ Test(balancer, a_maglev_swap_keeps_existing_dialogs_and_new_ones_use_the_new_tab
 	cr_expect_gt(on_added, 0, "no new dialog reached the added backend");
 	cr_expect_gt(changed, 0, "the new table moved none of the 50 slots: proves nothing");
 	free(old);
+	lbt_close(t);
+}
+
+/* vip_index ------------------------------------------------------------------ */
+
+/* The vip_index slot of a VIP's (address, port) key, read from the map; asserts it is there. */
+static __u32 index_slot_of(struct lbt *t, __u32 vip, struct vip_slot *s)
+{
+	const struct vip_key *k = &t->vip[vip].key;
+	__u32 base = siplb_vip_slot(k);
+	int at = lb_vip_index_slot(&t->maps, k);
+	__u32 idx;
+
+	cr_assert_geq(at, 0, "VIP %u is not in vip_index", vip);
+	idx = (__u32)at;
+	cr_assert_lt((idx - base) & (SIPLB_VIP_INDEX_SLOTS - 1), SIPLB_VIP_PROBES,
+		     "VIP %u in slot %u, outside its probe window from %u", vip, idx, base);
+	cr_assert_eq(bpf_map_lookup_elem(t->maps.vip_index, &idx, s), 0);
+	cr_assert_eq(s->used, 1);
+	cr_assert_eq(memcmp(&s->key, k, sizeof(*k)), 0, "slot %u holds another key", idx);
+	return idx;
+}
+
+/* The index copy of a VIP's value is what the vips hash holds. */
+static void expect_index_matches_hash(struct lbt *t, __u32 vip)
+{
+	struct vip_info vi;
+	struct vip_slot s;
+
+	index_slot_of(t, vip, &s);
+	cr_assert_eq(lb_vip_get(&t->maps, &t->vip[vip].key, &vi), 0);
+	cr_expect_eq(memcmp(&s.info, &vi, sizeof(vi)), 0, "VIP %u: index copy differs", vip);
+}
+
+/* Make the hash alone say "address only": a packet XDP takes from the hash passes. */
+static void spoil_hash_entry(struct lbt *t, __u32 vip)
+{
+	struct vip_info vi;
+
+	cr_assert_eq(lb_vip_get(&t->maps, &t->vip[vip].key, &vi), 0);
+	vi.flags |= SIPLB_VIP_F_ADDR_ONLY;
+	cr_assert_eq(bpf_map_update_elem(t->maps.vips, &t->vip[vip].key, &vi, BPF_ANY), 0);
+}
+
+Test(vip_index, a_vip_is_steered_from_its_index_copy, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const char *callid = "via-index@198.18.0.10";
+	struct vip_slot s;
+	int be;
+
+	expect_index_matches_hash(t, VIP_V4);
+	expect_index_matches_hash(t, VIP_V6);
+	index_slot_of(t, VIP_V4, &s);
+	/* only the index still says the VIP takes SIP */
+	spoil_hash_entry(t, VIP_V4);
+	spoil_hash_entry(t, VIP_V6);
+	be = send_request(t, &caller4, "INVITE", callid, CALLER);
+	cr_expect_eq(be, (int)lbt_maglev_pick(t, VIP_V4, hash_str(t, callid)));
+	be = send_request(t, &caller6, "INVITE", callid, CALLER);
+	cr_expect_eq(be, (int)lbt_maglev_pick(t, VIP_V6, hash_str(t, callid)));
+	lbt_close(t);
+}
+
+Test(vip_index, a_vip_that_found_no_free_slot_is_steered_from_the_hash, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const struct vip_key *k = &t->vip[VIP_V4].key;
+	const char *callid = "via-hash@198.18.0.10";
+	struct vip_slot other = { .used = 1 };
+	__u32 base = siplb_vip_slot(k), i, idx;
+	int be;
+
+	/* the VIP's probe window full of other keys, then the VIP written again */
+	cr_assert_eq(lb_vip_del(&t->maps, k), 0);
+	for (i = 0; i < SIPLB_VIP_PROBES; i++) {
+		other.key = *k;
+		other.key.addr[0] = htonl(0xcb007100 + i);	/* 203.0.113.i */
+		other.info.vip_id = VIP_EMPTY;
+		idx = (base + i) & (SIPLB_VIP_INDEX_SLOTS - 1);
+		cr_assert_eq(bpf_map_update_elem(t->maps.vip_index, &idx, &other, BPF_ANY), 0);
+	}
+	lbt_vip_add(t, VIP_V4, AF_INET, VIP4, 5060, SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	lbt_publish(t, VIP_V4);
+	cr_assert_eq(lb_vip_index_slot(&t->maps, k), -ENOENT, "placed in a full window");
+	be = send_request(t, &caller4, "INVITE", callid, CALLER);
+	cr_expect_eq(be, (int)lbt_maglev_pick(t, VIP_V4, hash_str(t, callid)));
+	/* the index's own VIPs are untouched */
+	expect_index_matches_hash(t, VIP_V6);
+	lbt_close(t);
+}
+
+Test(vip_index, a_deleted_vip_is_no_longer_steered_and_frees_its_slot, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const struct vip_key *k = &t->vip[VIP_V4].key;
+	char msg[2048];
+	struct vip_info vi;
+	struct vip_slot s;
+	struct frame f;
+	struct result r;
+	__u32 idx;
+	int n;
+
+	idx = index_slot_of(t, VIP_V4, &s);
+	cr_assert_eq(lb_vip_del(&t->maps, k), 0);
+	cr_assert_eq(lb_vip_del(&t->maps, k), -ENOENT, "deleted twice");
+	cr_assert_eq(bpf_map_lookup_elem(t->maps.vip_index, &idx, &s), 0);
+	cr_expect_eq(s.used, 0, "slot %u still used", idx);
+	cr_expect_eq(lb_vip_index_slot(&t->maps, k), -ENOENT);
+	cr_expect_eq(lb_vip_get(&t->maps, k, &vi), -ENOENT, "still in the hash");
+	n = sip_request(msg, sizeof(msg), "INVITE", "deleted@198.18.0.10", CALLER, FORM_LONG);
+	build(&caller4, msg, n, &f);
+	run(t, &f, &r);
+	cr_expect_eq(r.action, XDP_PASS, "a deleted VIP's INVITE: action %u", r.action);
+	/* the slot is free for the next key of its window */
+	lbt_vip_add(t, VIP_V4, AF_INET, VIP4, 5060, SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	cr_expect_eq(index_slot_of(t, VIP_V4, &s), idx);
+	lbt_close(t);
+}
+
+Test(vip_index, a_maglev_publish_updates_the_index_copy, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	const __u32 added = BE_V4_FIRST + N_BE;
+	struct vip_slot before, after;
+	unsigned int seed = 900;
+	char callid[128];
+	__u32 *old = malloc(sizeof(*old) * MAGLEV_SIZE);
+	int i, moved = 0, be;
+
+	cr_assert_not_null(old);
+	memcpy(old, lbt_table(t, VIP_V4), sizeof(*old) * MAGLEV_SIZE);
+	index_slot_of(t, VIP_V4, &before);
+	lbt_backend_add(t, added, VIP_V4, "198.18.1.5", SIPLB_BE_UP, LO_IFINDEX);
+	lbt_publish(t, VIP_V4);
+	index_slot_of(t, VIP_V4, &after);
+	expect_index_matches_hash(t, VIP_V4);
+	cr_expect_eq(after.info.gen, (before.info.gen + 1) % SIPLB_MAGLEV_GENS);
+	cr_expect_eq(after.info.up, N_BE + 1);
+	/* XDP reads the index alone now: new dialogs follow the new table */
+	spoil_hash_entry(t, VIP_V4);
+	for (i = 0; i < 64; i++) {
+		__u64 h;
+
+		gen_callid(callid, sizeof(callid), &seed);
+		h = hash_str(t, callid);
+		be = send_request(t, &caller4, "INVITE", callid, CALLER);
+		cr_assert_eq(be, (int)lbt_maglev_pick(t, VIP_V4, h), "%s", callid);
+		moved += lbt_maglev_pick(t, VIP_V4, h) != old[h % MAGLEV_SIZE];
+	}
+	cr_expect_gt(moved, 0, "no Call-ID moved by the new table: proves nothing");
+	free(old);
+	lbt_close(t);
+}
+
+Test(vip_index, a_rebuild_makes_the_index_agree_with_the_hash, .timeout = 60)
+{
+	struct lbt *t = setup(SIPLB_FWD_IPIP, SIPLB_REGKEY_CALLID);
+	struct vip_key stray = t->vip[VIP_V4].key, k0 = t->vip[VIP_V4].key;
+	struct vip_slot s, junk = { .used = 1 };
+	__u32 idx, v;
+
+	/* what a crash between the two writes, or an older siplbd, leaves: a
+	 * VIP missing, one stale, a key the hash no longer has */
+	idx = index_slot_of(t, VIP_V4, &s);
+	s.used = 0;
+	cr_assert_eq(bpf_map_update_elem(t->maps.vip_index, &idx, &s, BPF_ANY), 0);
+	idx = index_slot_of(t, VIP_V6, &s);
+	s.info.up = 0;
+	cr_assert_eq(bpf_map_update_elem(t->maps.vip_index, &idx, &s, BPF_ANY), 0);
+	stray.port = htons(5999);
+	junk.key = stray;
+	idx = siplb_vip_slot(&stray);
+	cr_assert_eq(bpf_map_update_elem(t->maps.vip_index, &idx, &junk, BPF_ANY), 0);
+	cr_assert_geq(lb_vip_index_slot(&t->maps, &stray), 0);
+
+	cr_assert_eq(lb_vip_index_rebuild(&t->maps), 0);
+	for (v = 0; v < LBT_MAX_VIPS; v++)
+		expect_index_matches_hash(t, v);
+	cr_expect_eq(lb_vip_index_slot(&t->maps, &stray), -ENOENT);
+	k0.port = 0;
+	cr_expect_eq(lb_vip_index_slot(&t->maps, &k0), -ENOENT, "a port-0 entry indexed");
+	for (idx = 0, v = 0; idx < SIPLB_VIP_INDEX_SLOTS; idx++) {
+		cr_assert_eq(bpf_map_lookup_elem(t->maps.vip_index, &idx, &s), 0);
+		v += s.used;
+	}
+	cr_expect_eq(v, LBT_MAX_VIPS, "%u slots used, want one per VIP", v);
 	lbt_close(t);
 }
 

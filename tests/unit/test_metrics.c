@@ -480,7 +480,7 @@ static int t_percpu_map(__u32 entries, __u32 fields)
 
 Test(metrics, snapshot_read_sums_cpus)
 {
-	struct lb_maps m = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	struct lb_maps m = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
 	struct metrics_vip vip = { .id = 3 };
 	struct metrics_backend be = { .id = 5, .weight = 7 };
 	struct metrics_snapshot s = { .vips = &vip, .nvips = 1,
