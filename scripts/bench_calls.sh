@@ -412,8 +412,7 @@ EOF
 			echo "      - {address: ${TB_BE4[i]}, name: be$i}"
 		done
 	} >"$cfg"
-	SB_BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX)	# sb_down unmounts it
-	mount -t bpf bpf "$SB_BPFFS"
+	SB_BPFFS=$(tb_bpffs_new)	# sb_down unmounts it
 	tb_bg lb siplbd.log "$B/siplbd" -c "$cfg" --pin-root "$SB_BPFFS"
 	pid=$TB_PID
 	sb_wait 10 sb_ctl status || die "siplbd does not answer: $(tail -n 5 "$TB_STATE/siplbd.log")"

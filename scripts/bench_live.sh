@@ -53,8 +53,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[ "$rc" = 0 ] || { echo "bench_live: failed (status $rc); logs:" >&2; tb_logs >&2 || true; }
 	tb_down
-	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS"; then umount "$BPFFS"; fi
-	if [ -n "$BPFFS" ]; then rmdir "$BPFFS" 2>/dev/null || true; fi
+	tb_bpffs_free "$BPFFS"
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -66,8 +65,7 @@ die() { say "$*"; exit 1; }
 
 tb_up 3 2>/dev/null || die "testbed did not come up"
 B=$TB_BUILD
-BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX)
-mount -t bpf bpf "$BPFFS"
+BPFFS=$(tb_bpffs_new)
 LBMAC=$(tb_mac lb)
 
 # --- the wire: cl1 -> sw -> lb -> sw -> be1..3

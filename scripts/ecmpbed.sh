@@ -182,15 +182,13 @@ eb_siplbd_start() {
 	eb_siplbd_config "$i" "$cfg" || return 1
 	if [ "$i" = 1 ]; then
 		if [ -z "$SB_BPFFS" ]; then
-			SB_BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
-			mount -t bpf bpf "$SB_BPFFS" || return 1
+			SB_BPFFS=$(tb_bpffs_new) || return 1
 		fi
 		fs=$SB_BPFFS
 	else
 		node=lb2
 		if [ -z "$EB_BPFFS2" ]; then
-			EB_BPFFS2=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
-			mount -t bpf bpf "$EB_BPFFS2" || return 1
+			EB_BPFFS2=$(tb_bpffs_new) || return 1
 		fi
 		fs=$EB_BPFFS2
 	fi
@@ -225,9 +223,6 @@ eb_wait_paths() {
 
 eb_down() {
 	sb_down
-	if [ -n "$EB_BPFFS2" ]; then
-		if mountpoint -q "$EB_BPFFS2"; then umount "$EB_BPFFS2" || true; fi
-		rmdir "$EB_BPFFS2" 2>/dev/null || true
-		EB_BPFFS2=
-	fi
+	tb_bpffs_free "$EB_BPFFS2"
+	EB_BPFFS2=
 }

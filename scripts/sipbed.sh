@@ -477,8 +477,7 @@ sb_siplbd_start() {
 	local cfg=$TB_STATE/siplb.yaml
 	sb_siplbd_config "$cfg" "$@" || return 1
 	if [ -z "$SB_BPFFS" ]; then
-		SB_BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
-		mount -t bpf bpf "$SB_BPFFS" || return 1
+		SB_BPFFS=$(tb_bpffs_new) || return 1
 	fi
 	tb_bg lb siplbd.log "$TB_BUILD/siplbd" -c "$cfg" --pin-root "$SB_BPFFS"
 	# shellcheck disable=SC2034 # for the scripts that source us (tb_stop it)
@@ -493,11 +492,8 @@ sb_siplbd_start() {
 
 sb_down() {
 	tb_down
-	if [ -n "$SB_BPFFS" ]; then
-		if mountpoint -q "$SB_BPFFS"; then umount "$SB_BPFFS" || true; fi
-		rmdir "$SB_BPFFS" 2>/dev/null || true
-		SB_BPFFS=
-	fi
+	tb_bpffs_free "$SB_BPFFS"
+	SB_BPFFS=
 }
 
 sb_siplbd_stop() {

@@ -88,8 +88,7 @@ st_siplbd_start() {
 	st_lb_local || return 1
 	st_siplbd_config "$cfg" || return 1
 	if [ -z "$SB_BPFFS" ]; then
-		SB_BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
-		mount -t bpf bpf "$SB_BPFFS" || return 1
+		SB_BPFFS=$(tb_bpffs_new) || return 1
 	fi
 	tb_bg lb siplbd.log "$TB_BUILD/siplbd" -c "$cfg" --pin-root "$SB_BPFFS"
 	# shellcheck disable=SC2034 # for the scripts that source us

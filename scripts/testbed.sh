@@ -302,6 +302,23 @@ tb_load() {
 	source "$1/env"
 }
 
+# A private bpffs for one siplbd's pins (--pin-root): nothing of this run
+# lands in /sys/fs/bpf, and unmounting drops whatever is still pinned.
+# tb_bpffs_new prints the mounted directory; tb_bpffs_free DIR unmounts and
+# removes it (nothing for an empty DIR; safe twice).
+tb_bpffs_new() {
+	local d
+	d=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
+	mount -t bpf bpf "$d" || { rmdir "$d"; return 1; }
+	echo "$d"
+}
+
+tb_bpffs_free() {
+	[ -n "${1:-}" ] || return 0
+	if mountpoint -q "$1"; then umount "$1" || true; fi
+	rmdir "$1" 2>/dev/null || true
+}
+
 # Take everything down: processes started by tb_bg, anything else left in
 # our namespaces, the namespaces (and with them veths and XDP programs).
 # Idempotent; safe on a half-built testbed and with no testbed at all.

@@ -37,8 +37,7 @@ flood_siplbd_start() {
 			done = 1
 		}' "$cfg" >"$cfg.new" && mv "$cfg.new" "$cfg"
 	echo "bans_file: $TB_STATE/bans" >>"$cfg"
-	SB_BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX) || return 1
-	mount -t bpf bpf "$SB_BPFFS" || return 1
+	SB_BPFFS=$(tb_bpffs_new) || return 1
 	tb_bg lb siplbd.log "$TB_BUILD/siplbd" -c "$cfg" --pin-root "$SB_BPFFS"
 	SB_SIPLBD_PID=$TB_PID
 	sb_wait 10 sb_ctl status || return 1

@@ -7,16 +7,10 @@
 source "$(dirname "$0")/lib.sh"
 
 BPFFS=
-cleanup() {
-	tb_down
-	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS"; then umount "$BPFFS"; fi
-	if [ -n "$BPFFS" ]; then rmdir "$BPFFS" 2>/dev/null || true; fi
-}
-trap cleanup EXIT
+trap 'tb_down; tb_bpffs_free "$BPFFS"' EXIT
 
 tb_up 2
-BPFFS=$(mktemp -d /tmp/siplb-bpffs.XXXXXX)
-mount -t bpf bpf "$BPFFS"
+BPFFS=$(tb_bpffs_new)
 CFG=$TB_STATE/siplb.yaml
 SOCK=$TB_STATE/ctl.sock
 TABLE=100
